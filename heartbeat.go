@@ -9,7 +9,7 @@ type Heartbeat struct {
 	Name        string        `json:"name"`
 	Timeout     time.Duration `json:"timeout"`
 	LastCheckIn time.Time     `json:"last_check_in,omitzero"`
-	Deadline    time.Time     `json:"deadline"` // a check-in must arrive before this
+	Deadline    time.Time     `json:"deadline"`           // a check-in must arrive before this
 	AlertID     int64         `json:"alert_id,omitempty"` // the open missed-heartbeat alert, if any
 }
 

@@ -24,6 +24,9 @@ const (
 type Error struct {
 	Code    string
 	Message string
+	// Problems lists each problem when there are several (Message joins
+	// them), so an API can answer with all of them at once.
+	Problems []string
 }
 
 func (e *Error) Error() string { return e.Message }

@@ -67,4 +67,3 @@ type Job interface {
 type JobHandler interface {
 	HandleJob(ctx context.Context, job Job) error
 }
-

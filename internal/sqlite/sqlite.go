@@ -142,8 +142,10 @@ func (db *DB) Update(ctx context.Context, fn func(klaxon.Tx) error) error {
 	}
 	t := &tx{tx: sqlTx, jobs: db.jobs}
 	defer t.closeStmts()
+	// Deferred, so a panic in fn cannot leave the only writer connection
+	// inside an open transaction. A no-op after Commit.
+	defer sqlTx.Rollback()
 	if err := fn(t); err != nil {
-		sqlTx.Rollback()
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {

@@ -265,8 +265,8 @@ func testRollbackKeepsNothing(t *testing.T, s klaxon.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(all) != 1 || all[0].State != klaxon.StateFiring {
-		t.Errorf("after rollback: got %d alerts (first state %v), want only the untouched firing one", len(all), all[0].State)
+	if len(all) != 1 || all[0].ID != keep.ID || all[0].State != klaxon.StateFiring {
+		t.Errorf("after rollback: got %d alerts, want only alert %d, still firing", len(all), keep.ID)
 	}
 	if hbs, _ := s.Heartbeats(ctx); len(hbs) != 0 {
 		t.Errorf("after rollback: %d heartbeats stored, want 0", len(hbs))

@@ -1,0 +1,206 @@
+// Package app wires Klaxon together and runs it: the only package that
+// imports every adapter. End-to-end tests run it in-process on 127.0.0.1:0.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/klaxon-oss/klaxon"
+	"github.com/klaxon-oss/klaxon/internal/alerting"
+	"github.com/klaxon-oss/klaxon/internal/config"
+	"github.com/klaxon-oss/klaxon/internal/httpapi"
+	"github.com/klaxon-oss/klaxon/internal/jobs"
+	"github.com/klaxon-oss/klaxon/internal/postgres"
+	"github.com/klaxon-oss/klaxon/internal/sqlite"
+)
+
+// Options configures an App.
+type Options struct {
+	Config *config.Config
+	Logger *slog.Logger
+	// Listener, if set, is used instead of listening on Config.Listen
+	// (tests pass one on 127.0.0.1:0).
+	Listener net.Listener
+	Now      func() time.Time
+	// JobPollInterval is how often SQLite job workers look for due jobs.
+	JobPollInterval time.Duration
+	// ShutdownTimeout bounds how long in-flight requests may finish.
+	ShutdownTimeout time.Duration
+}
+
+// App is a running Klaxon.
+type App struct {
+	opts     Options
+	log      *slog.Logger
+	store    klaxon.Store
+	alerts   *alerting.Service
+	server   *http.Server
+	listener net.Listener
+}
+
+// New opens the store and builds the services. Nothing is served until Run.
+func New(ctx context.Context, opts Options) (*App, error) {
+	cfg := opts.Config
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if opts.ShutdownTimeout == 0 {
+		opts.ShutdownTimeout = 30 * time.Second
+	}
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for _, cs := range [][]prometheus.Collector{alerting.Collectors(), httpapi.Collectors(), jobs.Collectors(), {storeDuration}} {
+		registry.MustRegister(cs...)
+	}
+
+	store, writers, err := openStore(ctx, cfg.Database, log, opts.JobPollInterval)
+	if err != nil {
+		return nil, err
+	}
+	store = instrumented{store}
+	alerts := alerting.New(store, alerting.Options{
+		Severity:   severityPolicy(cfg.Severity),
+		Heartbeats: heartbeats(cfg.Heartbeats),
+		Writers:    writers,
+		Now:        opts.Now,
+		Logger:     log,
+	})
+	if err := alerts.SyncHeartbeats(ctx); err != nil {
+		alerts.Close()
+		store.Close()
+		return nil, err
+	}
+	api := &httpapi.Server{
+		Alerts:  alerts,
+		Tokens:  tokens(cfg),
+		Ready:   store.Ping,
+		Metrics: promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
+		Logger:  log,
+	}
+	ln := opts.Listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+			alerts.Close()
+			store.Close()
+			return nil, fmt.Errorf("listen: %w", err)
+		}
+	}
+	return &App{
+		opts:   opts,
+		log:    log,
+		store:  store,
+		alerts: alerts,
+		server: &http.Server{
+			Handler:           api.Handler(),
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       60 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		},
+		listener: ln,
+	}, nil
+}
+
+func openStore(ctx context.Context, database string, log *slog.Logger, poll time.Duration) (klaxon.Store, int, error) {
+	kind, target, err := config.ParseDatabase(database)
+	if err != nil {
+		return nil, 0, err
+	}
+	if kind == "postgres" {
+		// PostgreSQL takes concurrent writers; a few group-commit writers
+		// keep its connections busy.
+		db, err := postgres.Open(ctx, target, postgres.Options{Logger: log, JobPollInterval: poll})
+		return db, 4, err
+	}
+	db, err := sqlite.Open(ctx, target, sqlite.Options{Logger: log, JobPollInterval: poll})
+	return db, 1, err
+}
+
+// Addr is the address the App listens on.
+func (a *App) Addr() string { return a.listener.Addr().String() }
+
+// Run serves until ctx ends, then shuts down gracefully: in-flight requests
+// finish, queued writes commit, job workers stop, the store closes.
+func (a *App) Run(ctx context.Context) error {
+	if err := a.store.StartJobs(ctx, a.alerts); err != nil {
+		a.close()
+		return err
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- a.server.Serve(a.listener) }()
+	a.log.Info("klaxon listening", "addr", a.Addr())
+
+	var err error
+	select {
+	case err = <-serveErr:
+	case <-ctx.Done():
+		a.log.Info("shutting down")
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.opts.ShutdownTimeout)
+		err = a.server.Shutdown(sctx)
+		cancel()
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return errors.Join(err, a.close())
+}
+
+func (a *App) close() error {
+	a.alerts.Close()
+	return a.store.Close()
+}
+
+func tokens(cfg *config.Config) *httpapi.Tokens {
+	t := httpapi.NewTokens()
+	for _, at := range cfg.APITokens {
+		t.Add(string(at.Token), httpapi.Credential{Name: at.Name})
+	}
+	for _, in := range cfg.Integrations {
+		t.Add(string(in.Token), httpapi.Credential{Name: in.Name, Type: in.Type})
+	}
+	return t
+}
+
+func heartbeats(hbs []config.Heartbeat) []alerting.HeartbeatConfig {
+	out := make([]alerting.HeartbeatConfig, len(hbs))
+	for i, hb := range hbs {
+		out[i] = alerting.HeartbeatConfig{Name: hb.Name, AlertName: hb.AlertName, Timeout: hb.Timeout, Severity: hb.Severity}
+	}
+	return out
+}
+
+// severityPolicy builds the domain policy from config: the default ladder
+// unless the config names its own levels.
+func severityPolicy(c config.Severity) klaxon.SeverityPolicy {
+	p := klaxon.DefaultSeverityPolicy()
+	p.Label = c.Label
+	if len(c.Levels) > 0 {
+		p.Names, p.Values = nil, nil
+		for _, l := range c.Levels {
+			vals := map[string]bool{}
+			for _, v := range l.Values {
+				vals[lower(v)] = true
+			}
+			p.Names = append(p.Names, l.Name)
+			p.Values = append(p.Values, vals)
+		}
+		p.Default = klaxon.Level(len(p.Names) - 1)
+	}
+	for i, n := range p.Names {
+		if n == c.Default {
+			p.Default = klaxon.Level(i)
+		}
+	}
+	return p
+}

@@ -1,0 +1,104 @@
+// Package cli is the klaxon command: `serve` runs the server, the other
+// commands are clients of its HTTP API.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/klaxon-oss/klaxon"
+	"github.com/klaxon-oss/klaxon/internal/httpapi"
+)
+
+// Version is set at build time with -ldflags "-X ...cli.Version=v1.2.3".
+var Version = "dev"
+
+// globals are the flags every client command shares.
+type globals struct {
+	server string
+	token  string
+	output string
+	stdout io.Writer
+	stderr io.Writer
+}
+
+func (g *globals) client() *httpapi.Client {
+	return &httpapi.Client{BaseURL: g.server, Token: g.token}
+}
+
+func (g *globals) json() bool { return g.output == "json" }
+
+func (g *globals) printJSON(v any) error {
+	enc := json.NewEncoder(g.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// Execute runs the command line and returns the process exit code.
+func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := newRoot(stdout, stderr)
+	root.SetArgs(args)
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintf(stderr, "klaxon: %s\n", message(err))
+		return 1
+	}
+	return 0
+}
+
+// message prints a server's coded error as its message, with every problem.
+func message(err error) string {
+	if e, ok := err.(*klaxon.Error); ok && len(e.Problems) > 1 {
+		s := e.Code + ":"
+		for _, p := range e.Problems {
+			s += "\n  " + p
+		}
+		return s
+	}
+	return err.Error()
+}
+
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	g := &globals{stdout: stdout, stderr: stderr}
+	root := &cobra.Command{
+		Use:           "klaxon",
+		Short:         "Runbook-driven incident response for Prometheus and Alertmanager teams",
+		Version:       Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.server, "server", envOr("KLAXON_URL", "http://127.0.0.1:8080"), "Klaxon server URL (env KLAXON_URL)")
+	pf.StringVar(&g.token, "token", os.Getenv("KLAXON_TOKEN"), "API token (env KLAXON_TOKEN)")
+	pf.StringVarP(&g.output, "output", "o", "table", "output format: table or json")
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if g.output != "table" && g.output != "json" {
+			return fmt.Errorf("--output: got %q, want table or json", g.output)
+		}
+		return nil
+	}
+	root.AddCommand(
+		newServe(g),
+		newAlerts(g),
+		newAlert(g),
+		newChange(g, "ack", "Acknowledge alerts: you are on it", "acknowledged"),
+		newChange(g, "unack", "Return acknowledged alerts to firing", "unacknowledged"),
+		newChange(g, "resolve", "Resolve alerts by hand", "resolved"),
+		newConfig(g),
+		newBench(g),
+	)
+	return root
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}

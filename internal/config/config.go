@@ -1,0 +1,267 @@
+// Package config loads Klaxon's YAML configuration: ${ENV} expansion so
+// secrets stay out of the file, defaults, and validation whose errors name
+// the key and line. Secrets never print: Secret redacts itself.
+package config
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Integration types: the sender formats Klaxon ingests.
+const (
+	TypeAlertmanager = "alertmanager"
+	TypeEventsV2     = "events-v2"
+	TypeGeneric      = "generic"
+)
+
+// Defaults for a first look.
+const (
+	DefaultListen  = "127.0.0.1:8080"
+	DefaultDataDir = "klaxon-data"
+)
+
+// Config is the whole configuration. Later features add top-level keys
+// (channels, routes, schedules…) without changing these.
+type Config struct {
+	Listen       string        `yaml:"listen"`
+	Database     string        `yaml:"database"`
+	APITokens    []APIToken    `yaml:"api_tokens"`
+	Integrations []Integration `yaml:"integrations"`
+	Heartbeats   []Heartbeat   `yaml:"heartbeats"`
+	Severity     Severity      `yaml:"severity"`
+}
+
+// APIToken lets a person or script use the API; its name is recorded as the
+// actor of what it does.
+type APIToken struct {
+	Name  string `yaml:"name"`
+	Token Secret `yaml:"token"`
+}
+
+// Integration is one alert source with its own token.
+type Integration struct {
+	Name  string `yaml:"name"`
+	Type  string `yaml:"type"`
+	Token Secret `yaml:"token"`
+}
+
+// Heartbeat is a check-in that must arrive every Timeout.
+type Heartbeat struct {
+	Name      string        `yaml:"name"`
+	AlertName string        `yaml:"alertname"`
+	Timeout   time.Duration `yaml:"timeout"`
+	Severity  string        `yaml:"severity"`
+}
+
+// Severity maps source severities onto Klaxon's levels, most severe first.
+type Severity struct {
+	Label   string          `yaml:"label"`
+	Default string          `yaml:"default"`
+	Levels  []SeverityLevel `yaml:"levels"`
+}
+
+// SeverityLevel is one rung of the ladder and the words that mean it.
+type SeverityLevel struct {
+	Name   string   `yaml:"name"`
+	Values []string `yaml:"values"`
+}
+
+// Secret is a string that never prints.
+type Secret string
+
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "<redacted>"
+}
+
+// MarshalYAML redacts the secret in Config.String and any YAML output.
+func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
+
+// String renders the configuration with every secret redacted.
+func (c *Config) String() string {
+	b, err := yaml.Marshal(c)
+	if err != nil {
+		return fmt.Sprintf("config: %v", err)
+	}
+	return string(b)
+}
+
+// Load reads, expands, decodes, defaults and validates the file at path.
+// Every problem found is reported in one *Error.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(path, data, os.LookupEnv)
+}
+
+// Parse is Load on bytes, with lookup for ${ENV} expansion.
+func Parse(name string, data []byte, lookup func(string) (string, bool)) (*Config, error) {
+	d := &doc{name: name, lines: map[string]int{}}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, &Error{File: name, Problems: []Problem{{Message: strings.TrimPrefix(err.Error(), "yaml: ")}}}
+	}
+	cfg := &Config{}
+	if len(root.Content) > 0 {
+		d.walk(root.Content[0], "", typeOfConfig, lookup)
+		if len(d.problems) == 0 {
+			if err := root.Content[0].Decode(cfg); err != nil {
+				d.addYAMLError(err)
+			}
+		}
+	}
+	if len(d.problems) == 0 {
+		cfg.setDefaults()
+		cfg.validate(d)
+	}
+	if len(d.problems) > 0 {
+		return nil, &Error{File: name, Problems: d.problems}
+	}
+	return cfg, nil
+}
+
+func (c *Config) setDefaults() {
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.Database == "" {
+		c.Database = "sqlite://" + DefaultDataDir + "/klaxon.db"
+	}
+	if c.Severity.Label == "" {
+		c.Severity.Label = "severity"
+	}
+	for i := range c.Heartbeats {
+		if c.Heartbeats[i].Severity == "" {
+			c.Heartbeats[i].Severity = "critical"
+		}
+	}
+}
+
+var namePattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+
+// minTokenLen keeps guessable tokens out: 16 characters of a random token
+// is already 80+ bits.
+const minTokenLen = 16
+
+func (c *Config) validate(d *doc) {
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		d.addf("listen", "%q is not host:port", c.Listen)
+	}
+	if _, _, err := ParseDatabase(c.Database); err != nil {
+		d.addf("database", "%v", err)
+	}
+	tokens := map[Secret]string{}
+	checkToken := func(key string, t Secret) {
+		switch {
+		case t == "":
+			d.addf(key, "missing")
+		case len(t) < minTokenLen:
+			d.addf(key, "too short (%d characters; use at least %d, e.g. `openssl rand -hex 16`)", len(t), minTokenLen)
+		case tokens[t] != "":
+			d.addf(key, "the same token is already used by %s; every token must identify one sender", tokens[t])
+		default:
+			tokens[t] = key
+		}
+	}
+	names := map[string]bool{}
+	for i, t := range c.APITokens {
+		key := fmt.Sprintf("api_tokens[%d]", i)
+		d.checkName(key+".name", t.Name, names)
+		checkToken(key+".token", t.Token)
+	}
+	names = map[string]bool{}
+	for i, in := range c.Integrations {
+		key := fmt.Sprintf("integrations[%d]", i)
+		d.checkName(key+".name", in.Name, names)
+		if !slices.Contains([]string{TypeAlertmanager, TypeEventsV2, TypeGeneric}, in.Type) {
+			d.addf(key+".type", "got %q, want one of %s, %s, %s", in.Type, TypeAlertmanager, TypeEventsV2, TypeGeneric)
+		}
+		checkToken(key+".token", in.Token)
+	}
+	names = map[string]bool{}
+	alertNames := map[string]bool{}
+	for i, hb := range c.Heartbeats {
+		key := fmt.Sprintf("heartbeats[%d]", i)
+		d.checkName(key+".name", hb.Name, names)
+		if hb.Timeout < time.Second {
+			d.addf(key+".timeout", "must be at least 1s (got %s)", hb.Timeout)
+		}
+		if hb.AlertName != "" {
+			if alertNames[hb.AlertName] {
+				d.addf(key+".alertname", "%q already feeds another heartbeat", hb.AlertName)
+			}
+			alertNames[hb.AlertName] = true
+		}
+	}
+	c.Severity.validate(d)
+}
+
+func (d *doc) checkName(key, name string, seen map[string]bool) {
+	switch {
+	case name == "":
+		d.addf(key, "missing")
+	case !namePattern.MatchString(name):
+		d.addf(key, "%q: use letters, digits, '.', '_' and '-'", name)
+	case seen[name]:
+		d.addf(key, "%q is used twice", name)
+	}
+	seen[name] = true
+}
+
+func (s *Severity) validate(d *doc) {
+	seen, names := map[string]string{}, map[string]bool{}
+	for i, l := range s.Levels {
+		key := fmt.Sprintf("severity.levels[%d]", i)
+		d.checkName(key+".name", l.Name, names)
+		for j, v := range l.Values {
+			v = strings.ToLower(v)
+			if other, ok := seen[v]; ok {
+				d.addf(fmt.Sprintf("%s.values[%d]", key, j), "%q already means %s", v, other)
+			}
+			seen[v] = l.Name
+		}
+	}
+	if s.Default != "" && len(s.Levels) > 0 && !names[s.Default] {
+		d.addf("severity.default", "%q is not one of the levels", s.Default)
+	}
+}
+
+// ParseDatabase splits a database URL into its kind ("sqlite" or
+// "postgres") and what the driver needs: a file path or the URL itself.
+func ParseDatabase(url string) (kind, target string, err error) {
+	switch {
+	case strings.HasPrefix(url, "sqlite://"):
+		path := strings.TrimPrefix(url, "sqlite://")
+		if path == "" {
+			return "", "", fmt.Errorf("sqlite:// needs a file path, e.g. sqlite:///var/lib/klaxon/klaxon.db")
+		}
+		return "sqlite", path, nil
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		return "postgres", url, nil
+	}
+	return "", "", fmt.Errorf("%q: want sqlite:///path/klaxon.db or postgres://user@host/db", redactURL(url))
+}
+
+// redactURL hides a password in a URL-shaped string.
+func redactURL(s string) string {
+	if at := strings.LastIndex(s, "@"); at >= 0 {
+		if scheme := strings.Index(s, "://"); scheme >= 0 && scheme < at {
+			if colon := strings.Index(s[scheme+3:at], ":"); colon >= 0 {
+				return s[:scheme+3+colon] + ":<redacted>" + s[at:]
+			}
+		}
+	}
+	return s
+}

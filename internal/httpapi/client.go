@@ -1,0 +1,95 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/klaxon-oss/klaxon"
+)
+
+// Client calls a Klaxon server's API; the CLI is built on it.
+type Client struct {
+	BaseURL string
+	Token   string
+	HTTP    *http.Client // nil: a client with a 30s timeout
+}
+
+// Alerts lists alerts. state is as the API takes it ("open", "firing,acknowledged", "all").
+func (c *Client) Alerts(ctx context.Context, state string, limit int) (*AlertList, error) {
+	q := url.Values{}
+	if state != "" {
+		q.Set("state", state)
+	}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	var out AlertList
+	return &out, c.do(ctx, http.MethodGet, "/api/v1/alerts?"+q.Encode(), nil, &out)
+}
+
+// Alert returns one alert with its history.
+func (c *Client) Alert(ctx context.Context, id int64) (*AlertDetail, error) {
+	var out AlertDetail
+	return &out, c.do(ctx, http.MethodGet, fmt.Sprintf("/api/v1/alerts/%d", id), nil, &out)
+}
+
+// Change acks, unacks or resolves an alert; action is "ack", "unack" or "resolve".
+func (c *Client) Change(ctx context.Context, id int64, action string) (*Alert, error) {
+	var out Alert
+	return &out, c.do(ctx, http.MethodPost, fmt.Sprintf("/api/v1/alerts/%d/%s", id, action), nil, &out)
+}
+
+func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, rd)
+	if err != nil {
+		return err
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("klaxon server at %s: %w", c.BaseURL, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return fmt.Errorf("read response: %w", err)
+	}
+	if resp.StatusCode >= 300 {
+		var e errorBody
+		if json.Unmarshal(data, &e) == nil && e.Error != "" {
+			return &klaxon.Error{Code: e.Code, Message: e.Error, Problems: e.Problems}
+		}
+		return fmt.Errorf("klaxon server answered %s", resp.Status)
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("decode response: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,199 @@
+// Package httpapi is Klaxon's HTTP surface: the ingest endpoints senders
+// call, the JSON API people and the CLI use, health and metrics; and the
+// Client the CLI uses to call it. Coded domain errors become statuses here,
+// in one place.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/klaxon-oss/klaxon"
+	"github.com/klaxon-oss/klaxon/internal/alerting"
+)
+
+var requestDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+	Name:    "klaxon_http_request_duration_seconds",
+	Help:    "HTTP request latency by route and status code.",
+	Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+}, []string{"route", "code"})
+
+// Collectors returns the package's metrics for registration.
+func Collectors() []prometheus.Collector { return []prometheus.Collector{requestDuration} }
+
+// DefaultMaxBody bounds a request body: far above any real Alertmanager
+// notification, far below what could hurt the server.
+const DefaultMaxBody = 4 << 20
+
+// Server serves the HTTP API.
+type Server struct {
+	Alerts   *alerting.Service
+	Tokens   *Tokens
+	Ready    func(context.Context) error // database reachable
+	Metrics  http.Handler                // nil: promhttp.Handler()
+	Logger   *slog.Logger
+	MaxBody  int64
+	mux      *http.ServeMux
+	severity klaxon.SeverityPolicy
+}
+
+// Handler returns the server's routes wrapped in logging, metrics and panic
+// recovery.
+func (s *Server) Handler() http.Handler {
+	if s.Logger == nil {
+		s.Logger = slog.New(slog.DiscardHandler)
+	}
+	if s.MaxBody == 0 {
+		s.MaxBody = DefaultMaxBody
+	}
+	if s.Metrics == nil {
+		s.Metrics = promhttp.Handler()
+	}
+	s.severity = s.Alerts.Severity()
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/v1/ingest/alertmanager", s.ingestAlertmanager)
+	mux.HandleFunc("POST /api/v1/ingest/generic", s.ingestGeneric)
+	mux.HandleFunc("POST /v2/enqueue", s.enqueueEventsV2)
+	mux.HandleFunc("POST /api/v1/heartbeat/{name}", s.heartbeat)
+
+	mux.HandleFunc("GET /api/v1/alerts", s.person(s.listAlerts))
+	mux.HandleFunc("GET /api/v1/alerts/{id}", s.person(s.getAlert))
+	mux.HandleFunc("POST /api/v1/alerts/{id}/ack", s.person(s.changeAlert(s.Alerts.Ack)))
+	mux.HandleFunc("POST /api/v1/alerts/{id}/unack", s.person(s.changeAlert(s.Alerts.Unack)))
+	mux.HandleFunc("POST /api/v1/alerts/{id}/resolve", s.person(s.changeAlert(s.Alerts.Resolve)))
+
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", s.Metrics)
+	s.mux = mux
+	return s.observe(mux)
+}
+
+// observe logs each request (path only: a query may hold ?token=), times
+// it by route pattern, and turns a panic into a 500.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.Logger.Error("panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(p))
+				if !rec.wrote {
+					writeError(rec, klaxon.Errorf(klaxon.EINTERNAL, "internal error"))
+				}
+			}
+			route := r.Pattern
+			if route == "" {
+				route = "unmatched"
+			}
+			d := time.Since(start)
+			requestDuration.WithLabelValues(route, strconv.Itoa(rec.status)).Observe(d.Seconds())
+			if rec.status >= 400 {
+				s.Logger.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", d)
+			}
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.status, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Ready(ctx); err != nil {
+		s.Logger.Warn("not ready", "err", err)
+		http.Error(w, "database unreachable\n", http.StatusServiceUnavailable)
+		return
+	}
+	io.WriteString(w, "ok\n")
+}
+
+// readBody reads a bounded body; too large or unreadable is EINVALID.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.MaxBody))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, klaxon.Errorf(klaxon.EINVALID, "body is larger than the %d-byte limit", s.MaxBody)
+	}
+	if err != nil {
+		return nil, klaxon.Errorf(klaxon.EINVALID, "reading body: %v", err)
+	}
+	return body, nil
+}
+
+// person authenticates an API call with an API token.
+func (s *Server) person(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		token, _ := bearer(r)
+		c, ok := s.Tokens.Lookup(token)
+		if !ok || c.Type != "" {
+			writeError(w, klaxon.Errorf(klaxon.EUNAUTHORIZED, "missing or unknown API token (send Authorization: Bearer <token>)"))
+			return
+		}
+		h(w, r.WithContext(withActor(r.Context(), c.Name)))
+	}
+}
+
+// errorBody is every JSON error answer.
+type errorBody struct {
+	Error    string   `json:"error"`
+	Code     string   `json:"code"`
+	Problems []string `json:"problems,omitempty"`
+}
+
+var statusByCode = map[string]int{
+	klaxon.EINVALID:      http.StatusBadRequest,
+	klaxon.ENOTFOUND:     http.StatusNotFound,
+	klaxon.ECONFLICT:     http.StatusConflict,
+	klaxon.EUNAUTHORIZED: http.StatusUnauthorized,
+	klaxon.EINTERNAL:     http.StatusInternalServerError,
+}
+
+func errorStatus(err error) int { return statusByCode[klaxon.ErrorCode(err)] }
+
+func writeError(w http.ResponseWriter, err error) {
+	body := errorBody{Error: klaxon.ErrorMessage(err), Code: klaxon.ErrorCode(err)}
+	var e *klaxon.Error
+	if errors.As(err, &e) {
+		body.Problems = e.Problems
+	}
+	writeJSON(w, errorStatus(err), body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
