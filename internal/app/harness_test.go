@@ -1,0 +1,119 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/klaxon-oss/klaxon/internal/app"
+	"github.com/klaxon-oss/klaxon/internal/config"
+	"github.com/klaxon-oss/klaxon/internal/httpapi"
+)
+
+// Tokens used by every end-to-end test.
+const (
+	cliToken     = "cli-token-0123456789abcdef"
+	amToken      = "am-token-0123456789abcdef"
+	pdToken      = "R0123456789ABCDEF0123456789ABCDE" // the routing_key in the fixtures
+	genericToken = "generic-token-0123456789abcdef"
+)
+
+// klaxonServer is a Klaxon running in-process on 127.0.0.1:0.
+type klaxonServer struct {
+	URL    string
+	Client *httpapi.Client
+	stop   func()
+}
+
+// serverOptions tweak the test server.
+type serverOptions struct {
+	database  string // default: SQLite in a temp dir
+	extraYAML string // appended to the config
+	now       func() time.Time
+	shutdown  time.Duration
+}
+
+// startKlaxon starts Klaxon with a config holding one integration of each
+// type and a CLI token, and stops it when the test ends.
+func startKlaxon(t testing.TB, o serverOptions) *klaxonServer {
+	t.Helper()
+	if o.database == "" {
+		o.database = "sqlite://" + filepath.Join(t.TempDir(), "klaxon.db")
+	}
+	yaml := fmt.Sprintf(`
+listen: 127.0.0.1:0
+database: %s
+api_tokens:
+  - name: ops-cli
+    token: %s
+integrations:
+  - name: prod-alertmanager
+    type: alertmanager
+    token: %s
+  - name: grafana
+    type: events-v2
+    token: %s
+  - name: scripts
+    type: generic
+    token: %s
+%s`, o.database, cliToken, amToken, pdToken, genericToken, o.extraYAML)
+	cfg, err := config.Parse("test.yaml", []byte(yaml), os.LookupEnv)
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.New(ctx, app.Options{
+		Config:          cfg,
+		Logger:          slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Listener:        ln,
+		Now:             o.now,
+		JobPollInterval: 50 * time.Millisecond,
+		ShutdownTimeout: o.shutdown,
+	})
+	if err != nil {
+		cancel()
+		t.Fatalf("app.New: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	url := "http://" + a.Addr()
+	s := &klaxonServer{
+		URL:    url,
+		Client: &httpapi.Client{BaseURL: url, Token: cliToken},
+	}
+	var stopped bool
+	s.stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("app.Run: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("app did not stop within 30s")
+		}
+	}
+	t.Cleanup(s.stop)
+	return s
+}
+
+// testWriter sends server logs to the test log, so they show on failure.
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
+}
