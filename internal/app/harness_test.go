@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -36,6 +37,7 @@ type serverOptions struct {
 	extraYAML string // appended to the config
 	now       func() time.Time
 	shutdown  time.Duration
+	logs      io.Writer // also receives every log line, at debug level
 }
 
 // startKlaxon starts Klaxon with a config holding one integration of each
@@ -73,7 +75,7 @@ integrations:
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, app.Options{
 		Config:          cfg,
-		Logger:          slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Logger:          testLogger(t, o.logs),
 		Listener:        ln,
 		Now:             o.now,
 		JobPollInterval: 50 * time.Millisecond,
@@ -108,6 +110,15 @@ integrations:
 	}
 	t.Cleanup(s.stop)
 	return s
+}
+
+func testLogger(t testing.TB, extra io.Writer) *slog.Logger {
+	var w io.Writer = testWriter{t}
+	level := slog.LevelWarn
+	if extra != nil {
+		w, level = io.MultiWriter(w, extra), slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
 // testWriter sends server logs to the test log, so they show on failure.
