@@ -1,0 +1,167 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/klaxon-oss/klaxon/internal/cli"
+	"github.com/klaxon-oss/klaxon/internal/httpapi"
+)
+
+// klaxonCLI runs the klaxon command line against s as a user would.
+func klaxonCLI(t *testing.T, s *klaxonServer, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	args = append([]string{"--server", s.URL, "--token", cliToken}, args...)
+	code = cli.Execute(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestCLI(t *testing.T) {
+	s := startKlaxon(t, serverOptions{})
+	post(t, s.URL+"/api/v1/ingest/alertmanager", fixture(t, "am-webhook-v4-firing.json"), bearer(amToken)...)
+	post(t, s.URL+"/api/v1/ingest/alertmanager", fixture(t, "am-webhook-v4-firing-warning.json"), bearer(amToken)...)
+
+	code, out, _ := klaxonCLI(t, s, "alerts")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 4 {
+		t.Fatalf("alerts: exit %d, %d lines, want a header and 3 alerts:\n%s", code, len(lines), out)
+	}
+	for _, col := range []string{"ID", "SEV", "STATE", "ALERTNAME", "WHERE", "SUMMARY", "AGE", "COUNT"} {
+		if !strings.Contains(lines[0], col) {
+			t.Errorf("alerts header lacks %s: %q", col, lines[0])
+		}
+	}
+	if !strings.Contains(out, "payments/payments-api-7d9f8b6c5-q8w4z") || !strings.Contains(out, "P0") || !strings.Contains(out, "P2") {
+		t.Errorf("alerts table lacks where or severities:\n%s", out)
+	}
+
+	code, out, _ = klaxonCLI(t, s, "-o", "json", "alerts")
+	var list httpapi.AlertList
+	if err := json.Unmarshal([]byte(out), &list); code != 0 || err != nil || len(list.Alerts) != 3 {
+		t.Fatalf("alerts -o json: exit %d, err %v, %d alerts", code, err, len(list.Alerts))
+	}
+	id := list.Alerts[len(list.Alerts)-1].ID
+	ids := fmt.Sprint(id)
+
+	if code, out, _ = klaxonCLI(t, s, "ack", ids); code != 0 || !strings.Contains(out, "Alert "+ids+" acknowledged") {
+		t.Errorf("ack: exit %d, %q", code, out)
+	}
+	code, _, errOut := klaxonCLI(t, s, "ack", ids)
+	if code == 0 || !strings.Contains(errOut, "already acknowledged by ops-cli") {
+		t.Errorf("second ack: exit %d, stderr %q; want failure naming who acked", code, errOut)
+	}
+	if code, _, _ = klaxonCLI(t, s, "unack", ids); code != 0 {
+		t.Errorf("unack: exit %d", code)
+	}
+	if code, _, _ = klaxonCLI(t, s, "resolve", ids); code != 0 {
+		t.Errorf("resolve: exit %d", code)
+	}
+	code, out, _ = klaxonCLI(t, s, "alert", ids)
+	for _, want := range []string{"Alert " + ids, "RESOLVED", "KubePodCrashLooping", "Resolved:", "by ops-cli at",
+		"runbook_url: https://runbooks.prometheus-operator.dev", "History:", "fired", "acknowledged", "unacknowledged", "resolved"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("alert %s lacks %q:\n%s", ids, want, out)
+		}
+	}
+	code, out, _ = klaxonCLI(t, s, "-o", "json", "alert", ids)
+	var detail httpapi.AlertDetail
+	if err := json.Unmarshal([]byte(out), &detail); code != 0 || err != nil || len(detail.Events) != 4 {
+		t.Errorf("alert -o json: exit %d, err %v, %d events, want 4", code, err, len(detail.Events))
+	}
+
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"unknown alert", []string{"ack", "424242"}, "alert 424242 not found"},
+		{"not a number", []string{"alert", "twelve"}, `"twelve" is not an alert ID`},
+		{"bad output", []string{"-o", "yaml", "alerts"}, "--output"},
+		{"bad token", []string{"--token", "wrong", "alerts"}, "unknown API token"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errOut := klaxonCLI(t, s, tt.args...)
+			if code == 0 || !strings.Contains(errOut, tt.wantErr) {
+				t.Errorf("exit %d, stderr %q; want failure containing %q", code, errOut, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestCLIServerDown(t *testing.T) {
+	var out, errOut bytes.Buffer
+	code := cli.Execute(context.Background(), []string{"--server", "http://127.0.0.1:1", "alerts"}, &out, &errOut)
+	if code == 0 || !strings.Contains(errOut.String(), "klaxon server at http://127.0.0.1:1") {
+		t.Errorf("exit %d, stderr %q; want a failure naming the server", code, errOut.String())
+	}
+}
+
+func TestConfigCheck(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	os.WriteFile(good, []byte("integrations:\n  - name: am\n    type: alertmanager\n    token: ${AM_TOKEN}\n"), 0o600)
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("listen: nowhere\nintegrations:\n  - name: am\n    type: alertmanger\n    token: short\n"), 0o600)
+	t.Setenv("AM_TOKEN", "0123456789abcdef0123")
+
+	var out, errOut bytes.Buffer
+	if code := cli.Execute(context.Background(), []string{"config", "check", good}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "is valid") {
+		t.Errorf("good config: exit %d, %q %q", code, out.String(), errOut.String())
+	}
+	out.Reset()
+	errOut.Reset()
+	code := cli.Execute(context.Background(), []string{"config", "check", bad}, &out, &errOut)
+	for _, want := range []string{bad + ":1: listen:", bad + ":4: integrations[0].type:", bad + ":5: integrations[0].token: too short"} {
+		if code == 0 || !strings.Contains(errOut.String(), want) {
+			t.Errorf("bad config: exit %d, stderr lacks %q:\n%s", code, want, errOut.String())
+		}
+	}
+}
+
+// TestFirstLook runs `klaxon serve` with no config, as the README's quick
+// start does: it writes a starter config and serves with its tokens.
+func TestFirstLook(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	var logs bytes.Buffer
+	addr := freeAddr(t)
+	go func() {
+		done <- cli.Execute(ctx, []string{"serve", "--data-dir", dir, "--listen", addr, "--log-format", "json"}, &bytes.Buffer{}, lockedWriter{new(sync.Mutex), &logs})
+	}()
+	waitFor(t, "the server to answer", func() bool {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil && resp.StatusCode == http.StatusOK
+	})
+	cfgPath := filepath.Join(dir, "klaxon.yaml")
+	var out bytes.Buffer
+	if code := cli.Execute(context.Background(), []string{"config", "token", "cli", "--config", cfgPath}, &out, &bytes.Buffer{}); code != 0 {
+		t.Fatalf("config token cli: exit %d", code)
+	}
+	if tok := strings.TrimSpace(out.String()); len(tok) != 32 {
+		t.Errorf("config token cli: got %q, want a 32-character token", tok)
+	}
+	if fi, err := os.Stat(cfgPath); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("starter config mode: got %v, %v; want 0600", fi.Mode().Perm(), err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "klaxon.db")); err != nil {
+		t.Errorf("database not in the data dir: %v", err)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("serve exited %d:\n%s", code, logs.String())
+	}
+}
