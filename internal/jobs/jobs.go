@@ -67,7 +67,7 @@ var discard = slog.New(slog.DiscardHandler)
 func New[TTx any](driver riverdriver.Driver[TTx], opts Options) (*Queue[TTx], error) {
 	q := &Queue[TTx]{}
 	workers := river.NewWorkers()
-	register[klaxon.HeartbeatCheck](workers, q)
+	register[klaxon.HeartbeatCheck](workers, q.work)
 
 	logger := opts.Logger
 	if logger == nil {
@@ -97,15 +97,12 @@ func New[TTx any](driver riverdriver.Driver[TTx], opts Options) (*Queue[TTx], er
 
 // register makes River work jobs of type T by handing them to the Queue's
 // handler. Every klaxon job type is registered here, one line each.
-func register[T river.JobArgs](w *river.Workers, q interface {
-	work(ctx context.Context, job klaxon.Job) error
-}) {
+func register[T interface {
+	river.JobArgs
+	klaxon.Job
+}](w *river.Workers, work func(context.Context, klaxon.Job) error) {
 	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, j *river.Job[T]) error {
-		job, ok := any(j.Args).(klaxon.Job)
-		if !ok {
-			return river.JobCancel(fmt.Errorf("job kind %q is not a klaxon job", j.Kind))
-		}
-		return q.work(ctx, job)
+		return work(ctx, j.Args)
 	}))
 }
 
