@@ -106,7 +106,7 @@ func (a *Alert) refresh(sig Signal, level Level) []string {
 		if d := diffKeys(a.Labels, sig.Labels); d != "" {
 			changes = append(changes, "labels changed: "+d)
 		}
-		if d := diffKeys(a.Annotations, sig.Annotations); d != "" {
+		if d := diffKeys(withoutSummary(a.Annotations), withoutSummary(sig.Annotations)); d != "" {
 			changes = append(changes, "annotations changed: "+d)
 		}
 	}
@@ -114,6 +114,21 @@ func (a *Alert) refresh(sig Signal, level Level) []string {
 	a.Labels, a.Annotations = sig.Labels, sig.Annotations
 	a.Details, a.Links, a.SourceURL = sig.Details, sig.Links, sig.SourceURL
 	return changes
+}
+
+// withoutSummary drops the summary annotation, which "summary changed"
+// already reports.
+func withoutSummary(m map[string]string) map[string]string {
+	if _, ok := m["summary"]; !ok {
+		return m
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		if k != "summary" {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 func orNone(s string) string {

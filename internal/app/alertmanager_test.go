@@ -375,7 +375,7 @@ receivers:
 	}
 
 	addr := freeAddr(t)
-	var stderr bytes.Buffer
+	var logs bytes.Buffer // stdout and stderr
 	cmd := exec.Command(bin,
 		"--config.file="+configFile,
 		"--storage.path="+filepath.Join(dir, "data"),
@@ -383,8 +383,8 @@ receivers:
 		"--cluster.listen-address=", // no gossip: a single instance
 		"--log.level=debug",
 	)
-	cmd.Stdout = &stderr
-	cmd.Stderr = &stderr
+	cmd.Stdout = &logs
+	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", bin, err)
 	}
@@ -404,7 +404,7 @@ receivers:
 		}
 		// The buffer is only read once Wait has returned.
 		if t.Failed() {
-			t.Logf("alertmanager log (%v):\n%s", exitErr, stderr.String())
+			t.Logf("alertmanager log (%v):\n%s", exitErr, logs.String())
 		}
 	})
 

@@ -74,6 +74,10 @@ type SeverityLevel struct {
 	Values []string `yaml:"values"`
 }
 
+// DefaultLevelNames names the default severity ladder (see
+// klaxon.DefaultSeverityPolicy).
+var DefaultLevelNames = []string{"P0", "P1", "P2", "P3"}
+
 // Secret is a string that never prints.
 type Secret string
 
@@ -89,7 +93,9 @@ func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
 
 // String renders the configuration with every secret redacted.
 func (c *Config) String() string {
-	b, err := yaml.Marshal(c)
+	redacted := *c
+	redacted.Database = redactURL(c.Database)
+	b, err := yaml.Marshal(&redacted)
 	if err != nil {
 		return fmt.Sprintf("config: %v", err)
 	}
@@ -181,7 +187,8 @@ func (c *Config) validate(d *doc) {
 		d.checkName(key+".name", t.Name, names)
 		checkToken(key+".token", t.Token)
 	}
-	names = map[string]bool{}
+	// API tokens and integrations share one namespace: a name is an actor
+	// in history and what `klaxon config token NAME` looks up.
 	for i, in := range c.Integrations {
 		key := fmt.Sprintf("integrations[%d]", i)
 		d.checkName(key+".name", in.Name, names)
@@ -233,7 +240,12 @@ func (s *Severity) validate(d *doc) {
 			seen[v] = l.Name
 		}
 	}
-	if s.Default != "" && len(s.Levels) > 0 && !names[s.Default] {
+	if len(s.Levels) == 0 {
+		for _, n := range DefaultLevelNames {
+			names[n] = true
+		}
+	}
+	if s.Default != "" && !names[s.Default] {
 		d.addf("severity.default", "%q is not one of the levels", s.Default)
 	}
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,7 +15,7 @@ const starterTemplate = `# Klaxon configuration written on first start, with fre
 # Keep it private (mode 0600). In production, move the tokens to the
 # environment and reference them as ${NAME}; see klaxon.example.yaml.
 listen: %[1]s
-database: sqlite://%[2]s
+database: %[2]s
 
 api_tokens:
   - name: cli                 # the CLI: export KLAXON_TOKEN=$(klaxon config token cli)
@@ -44,7 +45,7 @@ func WriteStarter(path, listen, dbPath string) (bool, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return false, fmt.Errorf("write starter config: %w", err)
 	}
-	body := fmt.Sprintf(starterTemplate, listen, dbPath, newToken(), newToken(), newToken(), newToken())
+	body := fmt.Sprintf(starterTemplate, quote(listen), quote("sqlite://"+dbPath), newToken(), newToken(), newToken(), newToken())
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return false, fmt.Errorf("write starter config: %w", err)
@@ -54,6 +55,12 @@ func WriteStarter(path, listen, dbPath string) (bool, error) {
 		return false, fmt.Errorf("write starter config: %w", err)
 	}
 	return true, f.Close()
+}
+
+// quote renders s as a YAML double-quoted scalar, whatever it holds.
+func quote(s string) string {
+	b, _ := json.Marshal(s) // a JSON string is a valid YAML double-quoted scalar
+	return string(b)
 }
 
 func newToken() string {

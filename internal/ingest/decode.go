@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/klaxon-oss/klaxon"
 )
@@ -22,7 +23,7 @@ import (
 // A NUL character (\u0000) is refused outright: PostgreSQL cannot store it
 // in text or jsonb, and both stores must accept exactly the same input.
 func DecodeJSON(body []byte, v any, strict bool) error {
-	if bytes.Contains(body, []byte(`\u0000`)) {
+	if hasEscapedNUL(body) {
 		return klaxon.Errorf(klaxon.EINVALID, "body contains a NUL character (\\u0000), which Klaxon does not store")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -38,6 +39,27 @@ func DecodeJSON(body []byte, v any, strict bool) error {
 	return nil
 }
 
+// hasEscapedNUL reports whether body holds the JSON escape \u0000, telling
+// it apart from the text `\u0000` (an escaped backslash, then "u0000"): the
+// escape is real when an odd number of backslashes leads up to the "u".
+func hasEscapedNUL(body []byte) bool {
+	for i := 0; ; {
+		j := bytes.Index(body[i:], []byte(`u0000`))
+		if j < 0 {
+			return false
+		}
+		u := i + j
+		n := 0
+		for k := u - 1; k >= 0 && body[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 1 {
+			return true
+		}
+		i = u + 1
+	}
+}
+
 func invalidJSON(err error) error {
 	var (
 		syntax *json.SyntaxError
@@ -46,6 +68,8 @@ func invalidJSON(err error) error {
 	switch {
 	case errors.Is(err, io.EOF):
 		return klaxon.Errorf(klaxon.EINVALID, "body is empty")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return klaxon.Errorf(klaxon.EINVALID, "body is not valid JSON: it ends before the value does")
 	case errors.As(err, &syntax):
 		return klaxon.Errorf(klaxon.EINVALID, "body is not valid JSON: %v (at byte %d)", syntax, syntax.Offset)
 	case errors.As(err, &typ):
@@ -69,7 +93,9 @@ func jsonType(kind string) string {
 		return "an array"
 	case "string":
 		return "a string"
-	case "int", "int64", "float64", "uint", "uint64":
+	case "int", "int64", "uint", "uint64":
+		return "an integer"
+	case "float64":
 		return "a number"
 	case "bool":
 		return "a boolean"
@@ -98,4 +124,18 @@ func (p Problems) Err() error {
 		return nil
 	}
 	return &klaxon.Error{Code: klaxon.EINVALID, Message: strings.Join(p, "; "), Problems: p}
+}
+
+// ParseTime parses an RFC 3339 time as senders write it, in UTC; "" is the
+// zero time. Formats decode times as strings and call this, so an error can
+// name the field.
+func ParseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time", s)
+	}
+	return t.UTC(), nil
 }

@@ -30,8 +30,8 @@ type Alert struct {
 	Status       string            `json:"status"`
 	Labels       map[string]string `json:"labels"`
 	Annotations  map[string]string `json:"annotations"`
-	StartsAt     time.Time         `json:"startsAt"`
-	EndsAt       time.Time         `json:"endsAt"`
+	StartsAt     string            `json:"startsAt"` // RFC 3339; parsed in Decode so errors name the field
+	EndsAt       string            `json:"endsAt"`
 	GeneratorURL string            `json:"generatorURL"`
 	Fingerprint  string            `json:"fingerprint"`
 }
@@ -59,8 +59,15 @@ func Decode(body []byte) (*Message, []klaxon.Signal, error) {
 		if len(a.Labels) == 0 {
 			p.Addf("alerts[%d].labels: missing or empty", i)
 		}
-		if a.StartsAt.IsZero() {
+		starts, err := ingest.ParseTime(a.StartsAt)
+		switch {
+		case err != nil:
+			p.Addf("alerts[%d].startsAt: %v", i, err)
+		case starts.IsZero():
 			p.Addf("alerts[%d].startsAt: missing", i)
+		}
+		if _, err := ingest.ParseTime(a.EndsAt); err != nil {
+			p.Addf("alerts[%d].endsAt: %v", i, err)
 		}
 	}
 	if err := p.Err(); err != nil {
@@ -79,7 +86,7 @@ func Decode(body []byte) (*Message, []klaxon.Signal, error) {
 			Labels:      a.Labels,
 			Annotations: orEmpty(a.Annotations),
 			SourceURL:   a.GeneratorURL,
-			StartsAt:    a.StartsAt.UTC(),
+			StartsAt:    must(ingest.ParseTime(a.StartsAt)),
 		}
 	}
 	return &m, signals, nil
@@ -95,6 +102,9 @@ func summary(a Alert) string {
 	}
 	return a.Labels["alertname"]
 }
+
+// must unwraps a time Decode already validated.
+func must(t time.Time, _ error) time.Time { return t }
 
 func orEmpty(m map[string]string) map[string]string {
 	if m == nil {

@@ -5,6 +5,7 @@
 package eventsv2
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -77,7 +78,7 @@ func Decode(body []byte) (*Event, klaxon.Signal, error) {
 	case klaxon.ActionTrigger:
 		validatePayload(e.Payload, &p)
 	case klaxon.ActionAcknowledge, klaxon.ActionResolve:
-		if e.DedupKey == "" {
+		if strings.TrimSpace(e.DedupKey) == "" {
 			p.Addf("'dedup_key' is missing or blank (required for %s)", e.EventAction)
 		}
 	case "":
@@ -91,7 +92,7 @@ func Decode(body []byte) (*Event, klaxon.Signal, error) {
 	if err := p.Err(); err != nil {
 		return nil, klaxon.Signal{}, err
 	}
-	if e.DedupKey == "" {
+	if strings.TrimSpace(e.DedupKey) == "" {
 		e.DedupKey = newDedupKey()
 	}
 	return &e, e.signal(), nil
@@ -112,7 +113,7 @@ func validatePayload(pl *Payload, p *ingest.Problems) {
 		p.Addf("'payload.severity' must be one of critical, error, warning, info (got %q)", pl.Severity)
 	}
 	if pl.Timestamp != "" {
-		if _, err := time.Parse(time.RFC3339Nano, pl.Timestamp); err != nil {
+		if _, err := parseTimestamp(pl.Timestamp); err != nil {
 			p.Addf("'payload.timestamp' is not an ISO 8601 time: %q", pl.Timestamp)
 		}
 	}
@@ -151,12 +152,46 @@ func (e *Event) signal() klaxon.Signal {
 		sig.Annotations["client"] = e.Client
 	}
 	if len(pl.CustomDetails) > 0 && string(pl.CustomDetails) != "null" {
-		sig.Details = pl.CustomDetails
+		sig.Details = storable(pl.CustomDetails)
 	}
-	if ts, err := time.Parse(time.RFC3339Nano, pl.Timestamp); err == nil {
-		sig.StartsAt = ts.UTC()
+	if ts, err := parseTimestamp(pl.Timestamp); err == nil {
+		sig.StartsAt = ts
 	}
 	return sig
+}
+
+// timestampLayouts are the ISO 8601 forms senders use: RFC 3339, and the
+// offset without a colon that PagerDuty's own documentation shows.
+var timestampLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700"}
+
+func parseTimestamp(s string) (time.Time, error) {
+	var err error
+	for _, layout := range timestampLayouts {
+		var t time.Time
+		if t, err = time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, err
+}
+
+// storable returns details as PostgreSQL's jsonb will take it: JSON with
+// invalid UTF-8 or an unpaired surrogate escape (both refused there, both
+// accepted by SQLite) is re-encoded, which turns them into U+FFFD. Anything
+// else is kept byte for byte.
+func storable(details json.RawMessage) json.RawMessage {
+	if utf8.Valid(details) && !bytes.Contains(bytes.ToLower(details), []byte(`\ud`)) {
+		return details
+	}
+	var v any
+	if err := json.Unmarshal(details, &v); err != nil {
+		return nil // cannot happen: Decode already parsed it
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	return b
 }
 
 // truncate cuts s to at most n bytes without splitting a UTF-8 sequence, as

@@ -23,7 +23,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/klaxon-oss/klaxon"
 	"github.com/klaxon-oss/klaxon/internal/ingest"
@@ -37,7 +36,7 @@ type Alert struct {
 	Severity    string            `json:"severity"`
 	Labels      map[string]string `json:"labels"`
 	Annotations map[string]string `json:"annotations"`
-	StartsAt    time.Time         `json:"starts_at"`
+	StartsAt    string            `json:"starts_at"`
 	URL         string            `json:"url"`
 }
 
@@ -78,6 +77,9 @@ func Decode(body []byte) ([]klaxon.Signal, error) {
 		if a.Key == "" && len(a.Labels) == 0 {
 			p.Addf("%skey: missing, and no labels to derive it from", prefix(i))
 		}
+		if _, err := ingest.ParseTime(a.StartsAt); err != nil {
+			p.Addf("%sstarts_at: %v", prefix(i), err)
+		}
 		if a.Status != "resolved" && strings.TrimSpace(a.Summary) == "" {
 			p.Addf("%ssummary: missing (required when firing)", prefix(i))
 		}
@@ -112,8 +114,10 @@ func (a Alert) signal() klaxon.Signal {
 	if a.Summary != "" {
 		annotations["summary"] = a.Summary
 	}
-	return klaxon.Signal{Key: key, Action: action, Severity: a.Severity, Summary: a.Summary,
-		Labels: labels, Annotations: annotations, SourceURL: a.URL, StartsAt: a.StartsAt.UTC()}
+	sig := klaxon.Signal{Key: key, Action: action, Severity: a.Severity, Summary: a.Summary,
+		Labels: labels, Annotations: annotations, SourceURL: a.URL}
+	sig.StartsAt, _ = ingest.ParseTime(a.StartsAt) // validated in Decode
+	return sig
 }
 
 // labelsKey derives a stable identity from a label set, as Alertmanager's
