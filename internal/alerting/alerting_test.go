@@ -10,6 +10,7 @@ import (
 
 	"github.com/klaxon-oss/klaxon"
 	"github.com/klaxon-oss/klaxon/internal/alerting"
+	"github.com/klaxon-oss/klaxon/internal/postgres"
 	"github.com/klaxon-oss/klaxon/internal/sqlite"
 )
 
@@ -30,10 +31,38 @@ var t0 = time.Date(2026, 11, 21, 4, 43, 0, 0, time.UTC)
 
 func newService(t *testing.T, opts alerting.Options) (*alerting.Service, klaxon.Store, *clock) {
 	t.Helper()
+	return newServiceOn(t, openSQLite(t), opts)
+}
+
+func openSQLite(t *testing.T) klaxon.Store {
 	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "k.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return store
+}
+
+func openPostgres(t *testing.T) klaxon.Store {
+	store, err := postgres.Open(context.Background(), postgres.TestURL(t), postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store
+}
+
+// backends are the stores service tests that exercise concurrency run on,
+// with the writer count app uses for each.
+var backends = []struct {
+	name    string
+	open    func(t *testing.T) klaxon.Store
+	writers int
+}{
+	{"sqlite", openSQLite, 1},
+	{"postgres", openPostgres, 4},
+}
+
+func newServiceOn(t *testing.T, store klaxon.Store, opts alerting.Options) (*alerting.Service, klaxon.Store, *clock) {
+	t.Helper()
 	c := &clock{t: t0}
 	opts.Now = c.Now
 	s := alerting.New(store, opts)
@@ -193,7 +222,17 @@ func TestPersonActionsRecordActor(t *testing.T) {
 }
 
 func TestConcurrentIngestCommitsEverythingOnce(t *testing.T) {
-	s, store, _ := newService(t, alerting.Options{})
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			s, store, _ := newServiceOn(t, b.open(t), alerting.Options{Writers: b.writers})
+			testConcurrentIngest(t, s, store)
+		})
+	}
+}
+
+// testConcurrentIngest has many senders race on shared and own keys; on
+// PostgreSQL several writers then race to insert the same new alert.
+func testConcurrentIngest(t *testing.T, s *alerting.Service, store klaxon.Store) {
 	const workers, requests, batch = 8, 25, 10
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
