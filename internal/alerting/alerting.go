@@ -111,15 +111,23 @@ type Result struct {
 // the same key.
 func (s *Service) Ingest(ctx context.Context, integration string, signals []klaxon.Signal) ([]Result, error) {
 	results := make([]Result, len(signals))
+	// The transaction may be shared with other requests: one caller going
+	// away must not abort it. (It also spares the SQLite driver a watcher
+	// goroutine per statement for a cancellable context.)
+	txCtx := context.WithoutCancel(ctx)
 	err := s.writes.do(ctx, len(signals), func(tx klaxon.Tx) error {
-		return s.apply(ctx, tx, integration, signals, results)
+		return s.apply(txCtx, tx, integration, signals, results)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ingest from %s: %w", integration, err)
 	}
 	batchSize.Observe(float64(len(signals)))
+	counts := map[klaxon.Outcome]int{}
 	for _, r := range results {
-		alertsReceived.WithLabelValues(integration, string(r.Outcome)).Inc()
+		counts[r.Outcome]++
+	}
+	for outcome, n := range counts {
+		alertsReceived.WithLabelValues(integration, string(outcome)).Add(float64(n))
 	}
 	return results, nil
 }

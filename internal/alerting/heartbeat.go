@@ -17,7 +17,8 @@ func (s *Service) CheckIn(ctx context.Context, name string) error {
 	if _, ok := s.heartbeats[name]; !ok {
 		return klaxon.Errorf(klaxon.ENOTFOUND, "heartbeat %q is not configured", name)
 	}
-	err := s.writes.do(ctx, 1, func(tx klaxon.Tx) error { return s.checkIn(ctx, tx, name, s.now().UTC()) })
+	txCtx := context.WithoutCancel(ctx) // see Ingest
+	err := s.writes.do(ctx, 1, func(tx klaxon.Tx) error { return s.checkIn(txCtx, tx, name, s.now().UTC()) })
 	if err != nil {
 		return fmt.Errorf("heartbeat %s check-in: %w", name, err)
 	}

@@ -26,6 +26,11 @@ func DecodeJSON(body []byte, v any, strict bool) error {
 	if hasEscapedNUL(body) {
 		return klaxon.Errorf(klaxon.EINVALID, "body contains a NUL character (\\u0000), which Klaxon does not store")
 	}
+	// Unmarshal is the fast path; on failure the Decoder below finds the
+	// same problem and describes it precisely (trailing data, empty body).
+	if !strict && json.Unmarshal(body, v) == nil {
+		return nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if strict {
 		dec.DisallowUnknownFields()

@@ -183,12 +183,21 @@ func (t *tx) UpdateAlert(ctx context.Context, a *klaxon.Alert) error {
 	return nil
 }
 
+// AddEvents inserts events many rows per statement: a 50-alert request
+// records 50 "fired" events.
 func (t *tx) AddEvents(ctx context.Context, events ...klaxon.Event) error {
-	for _, e := range events {
-		_, err := t.exec(ctx, `INSERT INTO alert_events (alert_id, at, kind, actor, message) VALUES (?, ?, ?, ?, ?)`,
-			e.AlertID, micros(e.At), e.Kind, e.Actor, e.Message)
-		if err != nil {
-			return fmt.Errorf("add %s event to alert %d: %w", e.Kind, e.AlertID, err)
+	const chunk = 64
+	for len(events) > 0 {
+		n := min(len(events), chunk)
+		part := events[:n]
+		events = events[n:]
+		args := make([]any, 0, 5*n)
+		for _, e := range part {
+			args = append(args, e.AlertID, micros(e.At), e.Kind, e.Actor, e.Message)
+		}
+		values := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?),", n), ",")
+		if _, err := t.exec(ctx, `INSERT INTO alert_events (alert_id, at, kind, actor, message) VALUES `+values, args...); err != nil {
+			return fmt.Errorf("add events: %w", err)
 		}
 	}
 	return nil
