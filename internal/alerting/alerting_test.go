@@ -10,6 +10,7 @@ import (
 
 	"github.com/klaxon-oss/klaxon"
 	"github.com/klaxon-oss/klaxon/internal/alerting"
+	"github.com/klaxon-oss/klaxon/internal/pgtest"
 	"github.com/klaxon-oss/klaxon/internal/postgres"
 	"github.com/klaxon-oss/klaxon/internal/sqlite"
 )
@@ -43,7 +44,7 @@ func openSQLite(t *testing.T) klaxon.Store {
 }
 
 func openPostgres(t *testing.T) klaxon.Store {
-	store, err := postgres.Open(context.Background(), postgres.TestURL(t), postgres.Options{})
+	store, err := postgres.Open(context.Background(), pgtest.URL(t), postgres.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

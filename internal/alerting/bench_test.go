@@ -11,6 +11,7 @@ import (
 
 	"github.com/klaxon-oss/klaxon"
 	"github.com/klaxon-oss/klaxon/internal/alerting"
+	"github.com/klaxon-oss/klaxon/internal/pgtest"
 	"github.com/klaxon-oss/klaxon/internal/postgres"
 	"github.com/klaxon-oss/klaxon/internal/sqlite"
 )
@@ -36,7 +37,7 @@ func BenchmarkIngest(b *testing.B) {
 	}
 	for _, batch := range []int{50, 1} {
 		b.Run(fmt.Sprintf("postgres/batch=%d", batch), func(b *testing.B) {
-			store, err := postgres.Open(context.Background(), postgres.TestURL(b), postgres.Options{})
+			store, err := postgres.Open(context.Background(), pgtest.URL(b), postgres.Options{})
 			if err != nil {
 				b.Fatal(err)
 			}

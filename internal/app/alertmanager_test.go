@@ -19,7 +19,7 @@ import (
 
 	"github.com/klaxon-oss/klaxon"
 	"github.com/klaxon-oss/klaxon/internal/httpapi"
-	"github.com/klaxon-oss/klaxon/internal/postgres"
+	"github.com/klaxon-oss/klaxon/internal/pgtest"
 )
 
 // Timeouts of the bounded waits below. Alertmanager notifies within
@@ -50,7 +50,7 @@ func TestAlertmanagerEndToEnd(t *testing.T) {
 		url  func(t *testing.T) string // "" means the harness default (SQLite)
 	}{
 		{"sqlite", func(t *testing.T) string { return "" }},
-		{"postgres", func(t *testing.T) string { return postgres.TestURL(t) }},
+		{"postgres", func(t *testing.T) string { return pgtest.URL(t) }},
 	}
 	for _, db := range databases {
 		t.Run(db.name, func(t *testing.T) {

@@ -7,13 +7,14 @@ import (
 	"time"
 
 	"github.com/klaxon-oss/klaxon"
+	"github.com/klaxon-oss/klaxon/internal/pgtest"
 	"github.com/klaxon-oss/klaxon/internal/postgres"
 	"github.com/klaxon-oss/klaxon/internal/storetest"
 )
 
 func TestStoreContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) klaxon.Store {
-		db, err := postgres.Open(context.Background(), postgres.TestURL(t),
+		db, err := postgres.Open(context.Background(), pgtest.URL(t),
 			postgres.Options{JobPollInterval: 20 * time.Millisecond})
 		if err != nil {
 			t.Fatalf("open: %v", err)
@@ -26,7 +27,7 @@ func TestStoreContract(t *testing.T) {
 // Replicas starting together must not race to create the schema: River's
 // migrator takes no lock of its own, so Open's advisory lock has to cover it.
 func TestConcurrentOpen(t *testing.T) {
-	url := postgres.TestURL(t)
+	url := pgtest.URL(t)
 	const replicas = 4
 	errs := make(chan error, replicas)
 	for range replicas {
@@ -49,7 +50,7 @@ func TestConcurrentOpen(t *testing.T) {
 // are what keeps replicas from acting on the same alert at once.
 func TestReadsForUpdateLock(t *testing.T) {
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, postgres.TestURL(t), postgres.Options{})
+	db, err := postgres.Open(ctx, pgtest.URL(t), postgres.Options{})
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}

@@ -1,4 +1,7 @@
-package postgres
+// Package pgtest gives tests a fresh, empty PostgreSQL database. It is for
+// tests only; keeping it out of package postgres keeps the testing package
+// out of the klaxon binary.
+package pgtest
 
 import (
 	"context"
@@ -18,13 +21,12 @@ import (
 // PostgreSQL server. Its role must be allowed to create databases.
 const testURLEnv = "KLAXON_TEST_POSTGRES_URL"
 
-// TestURL returns the URL of a fresh, empty database for one test, created on
+// URL returns the URL of a fresh, empty database for one test, created on
 // the server at $KLAXON_TEST_POSTGRES_URL and dropped when the test ends
 // (after cleanups registered later, such as closing the store, have run).
 // Without the variable the test is skipped, or fails if $CI is set, so CI
-// cannot silently skip PostgreSQL. It lives outside _test.go so other
-// packages' tests can use it.
-func TestURL(t testing.TB) string {
+// cannot silently skip PostgreSQL.
+func URL(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv(testURLEnv)
 	if base == "" {
