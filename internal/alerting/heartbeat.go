@@ -152,6 +152,7 @@ func (s *Service) checkDeadline(ctx context.Context, name string) error {
 			return err
 		}
 		hb.AlertID = a.ID
+		s.log.Warn("heartbeat missed", "heartbeat", name, "alert", a.ID, "last_check_in", hb.LastCheckIn)
 		if err := tx.SaveHeartbeat(ctx, hb); err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -190,7 +191,7 @@ func severityPolicy(c config.Severity) klaxon.SeverityPolicy {
 		for _, l := range c.Levels {
 			vals := map[string]bool{}
 			for _, v := range l.Values {
-				vals[lower(v)] = true
+				vals[strings.ToLower(strings.TrimSpace(v))] = true
 			}
 			p.Names = append(p.Names, l.Name)
 			p.Values = append(p.Values, vals)

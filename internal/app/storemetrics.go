@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -47,5 +46,3 @@ func (s instrumented) AlertEvents(ctx context.Context, id int64) (es []klaxon.Ev
 	defer observe("alert_events", time.Now(), &err)
 	return s.Store.AlertEvents(ctx, id)
 }
-
-func lower(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
