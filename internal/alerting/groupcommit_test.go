@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/klaxon-oss/klaxon"
 )
@@ -68,10 +69,7 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 		})
 	}
 	go submit("first", false)
-	for len(g.requests) != 0 || store.transactions() == 0 {
-		// Bounded by the test timeout: the writer picks "first" promptly.
-		runtime.Gosched()
-	}
+	spinUntil(t, "the writer to take the first request", func() bool { return len(g.requests) == 0 && store.transactions() > 0 })
 	var wg sync.WaitGroup
 	for _, r := range []struct {
 		name string
@@ -80,9 +78,7 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 		wg.Add(1)
 		go func() { defer wg.Done(); submit(r.name, r.fail) }()
 	}
-	for len(g.requests) != 3 {
-		runtime.Gosched()
-	}
+	spinUntil(t, "three queued requests", func() bool { return len(g.requests) == 3 })
 	close(store.block)
 	wg.Wait()
 	var failures int
@@ -102,6 +98,18 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 	}
 	if got["first"] != 1 || got["good-1"] != 1 || got["good-2"] != 1 || len(got) != 3 {
 		t.Errorf("committed %v, want first, good-1 and good-2 once each", store.committed)
+	}
+}
+
+// spinUntil yields until cond holds, failing the test after 10s.
+func spinUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		runtime.Gosched()
 	}
 }
 
