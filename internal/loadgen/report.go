@@ -108,16 +108,20 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "  latency     p50 %s   p90 %s   p99 %s   max %s   (mean %s)\n",
 		fmtDur(l.P50), fmtDur(l.P90), fmtDur(l.P99), fmtDur(l.Max), fmtDur(l.Mean))
 	if el := time.Duration(r.Elapsed).Seconds(); el > 0 {
-		fmt.Fprintf(&b, "  cpu         client %.2f cores", time.Duration(r.ClientCPU).Seconds()/el)
-		if r.MachineCores > 0 {
-			fmt.Fprintf(&b, ", machine %.2f of %d cores", time.Duration(r.MachineCPU).Seconds()/el, r.MachineCores)
-		}
+		cores := func(d Seconds) float64 { return time.Duration(d).Seconds() / el }
+		b.WriteString("  cpu         ")
 		if s := r.Server; s != nil {
-			fmt.Fprintf(&b, ", server %.2f cores; %s transactions (%.1f alerts each), in a transaction %.0f%% of the time",
-				time.Duration(s.CPU).Seconds()/el, group(int(s.Transactions)), s.AlertsPerTransaction,
-				100*time.Duration(s.TransactionSeconds).Seconds()/el)
+			fmt.Fprintf(&b, "server %.2f cores, ", cores(s.CPU))
+		}
+		fmt.Fprintf(&b, "client %.2f cores", cores(r.ClientCPU))
+		if r.MachineCores > 0 {
+			fmt.Fprintf(&b, ", whole machine %.2f of %d cores", cores(r.MachineCPU), r.MachineCores)
 		}
 		b.WriteString("\n")
+		if s := r.Server; s != nil && s.Transactions > 0 {
+			fmt.Fprintf(&b, "  writes      %s transactions (%.1f alerts each); time in transactions %.0f%% of the run (summed over writers)\n",
+				group(int(s.Transactions)), s.AlertsPerTransaction, 100*cores(s.TransactionSeconds))
+		}
 	}
 	fmt.Fprintf(&b, "  accepted    %s alerts in %s requests (2xx)\n", group(r.AlertsAccepted), group(r.RequestsOK))
 	fmt.Fprintf(&b, "  failed      %s alerts in %s requests\n", group(r.AlertsFailed), group(r.RequestsFailed))
