@@ -114,9 +114,13 @@ func (t *tx) LatestAlerts(ctx context.Context, integration string, keys []string
 	// FOR UPDATE cannot go with GROUP BY or DISTINCT ON, so the newest ids
 	// are picked in a subquery and the outer select locks those rows. Locking
 	// in id order keeps two replicas with overlapping batches from
-	// deadlocking.
+	// deadlocking. The subquery walks the (integration, key, id) index once
+	// per key: a "key = ANY" filter let the planner, on a table without
+	// statistics yet, scan every alert of the integration on each call.
 	rows, err := t.tx.Query(ctx, `SELECT `+alertColumns+` FROM alerts WHERE id = ANY (
-			SELECT max(id) FROM alerts WHERE integration = $1 AND key = ANY ($2) GROUP BY key)
+			SELECT latest.id FROM unnest($2::text[]) AS k (key)
+			CROSS JOIN LATERAL (SELECT id FROM alerts
+				WHERE alerts.integration = $1 AND alerts.key = k.key ORDER BY id DESC LIMIT 1) AS latest)
 		ORDER BY id FOR UPDATE`, integration, keys)
 	if err != nil {
 		return nil, fmt.Errorf("latest alerts: %w", err)
