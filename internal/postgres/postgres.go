@@ -71,11 +71,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	poll := opts.JobPollInterval
-	if poll == 0 {
-		poll = time.Second
-	}
-	db.jobs, err = jobs.New(driver, jobs.Options{Logger: opts.Logger, PollInterval: poll})
+	db.jobs, err = jobs.New(driver, jobs.Options{Logger: opts.Logger, PollInterval: opts.JobPollInterval})
 	if err != nil {
 		db.Close()
 		return nil, err

@@ -42,7 +42,7 @@ var _ klaxon.Store = (*DB)(nil)
 // Options tunes the store.
 type Options struct {
 	Logger          *slog.Logger
-	JobPollInterval time.Duration // default 1s
+	JobPollInterval time.Duration // 0: River's default (1s)
 }
 
 // Open opens (creating if needed) the database at path, migrates it, and
@@ -79,11 +79,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	poll := opts.JobPollInterval
-	if poll == 0 {
-		poll = time.Second
-	}
-	db.jobs, err = jobs.New(driver, jobs.Options{Logger: opts.Logger, PollInterval: poll})
+	db.jobs, err = jobs.New(driver, jobs.Options{Logger: opts.Logger, PollInterval: opts.JobPollInterval})
 	if err != nil {
 		db.Close()
 		return nil, err

@@ -3,8 +3,6 @@ package alertmanager_test
 import (
 	"encoding/json"
 	"maps"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,30 +10,12 @@ import (
 
 	"github.com/klaxon-oss/klaxon"
 	"github.com/klaxon-oss/klaxon/internal/ingest/alertmanager"
+	"github.com/klaxon-oss/klaxon/internal/ingest/ingesttest"
 )
 
-// fixtures returns the real Alertmanager webhook bodies in testdata/, by
-// file name. They were captured from Alertmanager 0.25 (see
-// /work/shared/fixtures/README.md in the workspace they were copied from).
-func fixtures(t testing.TB) map[string][]byte {
-	t.Helper()
-	paths, err := filepath.Glob(filepath.Join("testdata", "*.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(paths) == 0 {
-		t.Fatal("no fixtures in testdata/")
-	}
-	out := map[string][]byte{}
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[filepath.Base(p)] = b
-	}
-	return out
-}
+// fixtures returns the real payloads in testdata/ (see the package's
+// testdata and /work/shared/fixtures/README.md, where they were captured).
+func fixtures(t testing.TB) map[string][]byte { return ingesttest.Fixtures(t) }
 
 // rawAlert is an independent, loosely typed reading of one alert, to check
 // the decoder against.

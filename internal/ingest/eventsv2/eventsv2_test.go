@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"maps"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -15,30 +13,12 @@ import (
 
 	"github.com/klaxon-oss/klaxon"
 	"github.com/klaxon-oss/klaxon/internal/ingest/eventsv2"
+	"github.com/klaxon-oss/klaxon/internal/ingest/ingesttest"
 )
 
-// fixtures returns the real Events API v2 bodies in testdata/, by file
-// name: what Alertmanager's pagerduty_configs and the go-pagerduty client
-// sent when pointed at a local server.
-func fixtures(t testing.TB) map[string][]byte {
-	t.Helper()
-	paths, err := filepath.Glob(filepath.Join("testdata", "*.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(paths) == 0 {
-		t.Fatal("no fixtures in testdata/")
-	}
-	out := map[string][]byte{}
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[filepath.Base(p)] = b
-	}
-	return out
-}
+// fixtures returns the real payloads in testdata/ (see the package's
+// testdata and /work/shared/fixtures/README.md, where they were captured).
+func fixtures(t testing.TB) map[string][]byte { return ingesttest.Fixtures(t) }
 
 // rawDetails returns payload.custom_details exactly as it appears in body.
 func rawDetails(t *testing.T, body []byte) json.RawMessage {
