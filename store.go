@@ -23,6 +23,22 @@ type Store interface {
 	// Heartbeats lists every stored heartbeat by name.
 	Heartbeats(ctx context.Context) ([]Heartbeat, error)
 
+	// GroupView returns a group, its members counted by state, and up to
+	// limit members to show: open before resolved, firing before
+	// acknowledged, most severe level first, then by ID. ENOTFOUND if none.
+	GroupView(ctx context.Context, id int64, limit int) (*Group, GroupCounts, []*Alert, error)
+	// NextNotification returns the due notification (NotBefore <= now) of a
+	// channel with the lowest ID. When none is due it returns nil and the
+	// earliest NotBefore of the channel's pending ones (zero if none).
+	NextNotification(ctx context.Context, channel string, now time.Time) (*Notification, time.Time, error)
+	// Message returns the message a group produced on a channel, or nil.
+	Message(ctx context.Context, groupID int64, channel string) (*Message, error)
+	// AlertMessages lists the messages of every group the alert is in,
+	// ordered by group ID then channel.
+	AlertMessages(ctx context.Context, alertID int64) ([]Message, error)
+	// Cursor returns a stored position (e.g. a Matrix sync token), or "".
+	Cursor(ctx context.Context, name string) (string, error)
+
 	// StartJobs starts working durable jobs with h until ctx ends or the store
 	// is closed.
 	StartJobs(ctx context.Context, h JobHandler) error
@@ -52,6 +68,36 @@ type Tx interface {
 	Heartbeat(ctx context.Context, name string) (*Heartbeat, error)
 	// SaveHeartbeat inserts or replaces a heartbeat.
 	SaveHeartbeat(ctx context.Context, hb *Heartbeat) error
+
+	// OpenGroup returns the open group of a route with this key, or nil.
+	OpenGroup(ctx context.Context, route, key string) (*Group, error)
+	// InsertGroup stores a new open group and sets its ID.
+	InsertGroup(ctx context.Context, g *Group) error
+	// AddGroupMembers adds alerts to a group; adding a member twice is a no-op.
+	AddGroupMembers(ctx context.Context, groupID int64, alertIDs ...int64) error
+	// AlertGroups returns the open groups each alert is a member of, by
+	// alert ID. Alerts in no open group are absent.
+	AlertGroups(ctx context.Context, alertIDs ...int64) (map[int64][]*Group, error)
+	// CloseResolvedGroups closes those of the given open groups that have no
+	// open member left, at now.
+	CloseResolvedGroups(ctx context.Context, now time.Time, groupIDs ...int64) error
+	// QueueNotification queues n.Channel to get n.GroupID's state. If one is
+	// already pending for them, it is coalesced: Version+1, NotBefore the
+	// earlier of both, Remind if either; its ID and CreatedAt stay. Only
+	// Channel, GroupID, NotBefore, Remind and CreatedAt of n are read.
+	QueueNotification(ctx context.Context, n Notification) error
+	// FinishNotification removes a pending notification if it is still at
+	// version, and reports whether it did; false means a change arrived
+	// while it was being sent, so it stays pending (Attempts reset to 0).
+	FinishNotification(ctx context.Context, id, version int64) (bool, error)
+	// NotificationFailed records a failed attempt: Attempts+1 and LastError,
+	// and NotBefore moved to retryAt.
+	NotificationFailed(ctx context.Context, id int64, errMsg string, retryAt time.Time) error
+	// SaveMessage inserts or replaces what is known of a group's message on
+	// a channel.
+	SaveMessage(ctx context.Context, m *Message) error
+	// SetCursor stores a position for Store.Cursor.
+	SetCursor(ctx context.Context, name, value string) error
 
 	// Enqueue schedules a durable job to run at runAt (or now, if zero).
 	Enqueue(ctx context.Context, job Job, runAt time.Time) error

@@ -37,6 +37,11 @@ type Config struct {
 	Integrations []Integration `yaml:"integrations"`
 	Heartbeats   []Heartbeat   `yaml:"heartbeats"`
 	Severity     Severity      `yaml:"severity"`
+	// URL is where people reach this Klaxon, for links in messages
+	// (default http://<listen>).
+	URL      string    `yaml:"url"`
+	Channels []Channel `yaml:"channels"`
+	Routes   *Route    `yaml:"routes"`
 }
 
 // APIToken lets a person or script use the API; its name is recorded as the
@@ -128,6 +133,9 @@ func Parse(name string, data []byte, lookup func(string) (string, bool)) (*Confi
 			}
 		}
 	}
+	for i := range cfg.Channels {
+		cfg.Channels[i].file, cfg.Channels[i].path = name, fmt.Sprintf("channels[%d]", i)
+	}
 	if len(d.problems) == 0 {
 		cfg.setDefaults()
 		cfg.validate(d)
@@ -144,6 +152,17 @@ func (c *Config) setDefaults() {
 	}
 	if c.Database == "" {
 		c.Database = "sqlite://" + DefaultDataDir + "/klaxon.db"
+	}
+	if c.URL == "" {
+		c.URL = "http://" + c.Listen
+	}
+	c.URL = strings.TrimSuffix(c.URL, "/")
+	if c.Routes == nil && len(c.Channels) > 0 {
+		// No routes: every alert goes to every channel.
+		c.Routes = &Route{}
+		for _, ch := range c.Channels {
+			c.Routes.Receiver = append(c.Routes.Receiver, ch.Name)
+		}
 	}
 	if c.Severity.Label == "" {
 		c.Severity.Label = "severity"
@@ -213,6 +232,7 @@ func (c *Config) validate(d *doc) {
 		}
 	}
 	c.Severity.validate(d)
+	c.validateChannels(d)
 }
 
 func (d *doc) checkName(key, name string, seen map[string]bool) {

@@ -76,7 +76,11 @@ func (d *doc) addYAMLError(err error) {
 	}
 }
 
-var typeOfConfig = reflect.TypeFor[Config]()
+var (
+	typeOfConfig  = reflect.TypeFor[Config]()
+	typeOfChannel = reflect.TypeFor[Channel]()
+	typeOfAny     = reflect.TypeFor[any]()
+)
 
 // envRef is ${NAME}; $$ is a literal $.
 var envRef = regexp.MustCompile(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
@@ -95,6 +99,9 @@ func (d *doc) walk(n *yaml.Node, path string, t reflect.Type, lookup func(string
 	case yaml.ScalarNode:
 		d.expand(n, path, lookup)
 	case yaml.SequenceNode:
+		if t.Kind() == reflect.Interface {
+			t = reflect.TypeFor[[]any]()
+		}
 		if t.Kind() != reflect.Slice {
 			return // the decoder reports the type mismatch
 		}
@@ -108,8 +115,12 @@ func (d *doc) walk(n *yaml.Node, path string, t reflect.Type, lookup func(string
 			if path != "" {
 				child = path + "." + k.Value
 			}
-			switch t.Kind() {
-			case reflect.Struct:
+			switch {
+			case t == typeOfChannel || t.Kind() == reflect.Interface:
+				// A channel's own keys are checked by its package (Channel.Decode).
+				d.lines[child] = k.Line
+				d.walk(v, child, typeOfAny, lookup)
+			case t.Kind() == reflect.Struct:
 				f, ok := fieldByTag(t, k.Value)
 				if !ok {
 					d.lines[child] = k.Line
@@ -117,7 +128,7 @@ func (d *doc) walk(n *yaml.Node, path string, t reflect.Type, lookup func(string
 					continue
 				}
 				d.walk(v, child, f.Type, lookup)
-			case reflect.Map:
+			case t.Kind() == reflect.Map:
 				d.walk(v, child, t.Elem(), lookup)
 			}
 		}

@@ -1,0 +1,132 @@
+// Package notify turns alert changes into chat messages and pages: it routes
+// each alert through an Alertmanager-style tree into groups, queues one
+// coalescing outbox row per group and channel in the alert's own transaction,
+// and delivers the outbox in order per channel with retries. It also runs the
+// chat command grammar (ack 12, resolve 12, status…) for every platform.
+//
+// A platform is one package under internal/channel implementing Channel (and,
+// to take commands, Inbound or Listener); app wires it with one line.
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/klaxon-oss/klaxon/internal/config"
+)
+
+// Channel delivers a group's message to one place: a chat room, a pager, a
+// webhook. Implementations hold no state between calls beyond configuration;
+// what they must remember of a message goes into the Ref they return.
+type Channel interface {
+	// Send posts the group's message (d.Ref == "") or brings the posted one
+	// up to date, and returns the Ref to pass next time. With d.Remind it
+	// also posts a "still firing" follow-up. Errors are retried with
+	// backoff unless marked Permanent; RetryAfter sets the wait.
+	Send(ctx context.Context, d Delivery) (ref string, err error)
+}
+
+// Delivery is one send of a group's state to a channel.
+type Delivery struct {
+	// ID and Version identify this content: the same pair on a retry,
+	// a new Version for new content. IdempotencyKey derives from them.
+	ID      int64
+	Version int64
+	Attempt int // 1 on the first try
+	Remind  bool
+	Ref     string // what the last successful Send returned; "" before the first post
+	Message *Message
+}
+
+// IdempotencyKey is unique per content sent: platforms that deduplicate
+// (Matrix transaction IDs, webhook receivers) use it so a retry never
+// double-posts.
+func (d Delivery) IdempotencyKey() string { return fmt.Sprintf("klaxon-%d.%d", d.ID, d.Version) }
+
+// Commander runs a chat command typed by actor and returns the reply to post
+// where it was typed. Platform packages call it for every inbound command.
+type Commander interface {
+	Command(ctx context.Context, cmd Command) Reply
+}
+
+// Command is one line a person typed (or a button they pressed, as the
+// equivalent text, e.g. "ack 12").
+type Command struct {
+	Channel string // the channel's configured name
+	Actor   string // who, as recorded in history, e.g. "@alice:example.org"
+	Text    string
+}
+
+// Reply is the answer to a command: plain text, escaped by each platform.
+type Reply struct {
+	Text string
+	// Changed lists the alerts the command changed, for platforms that
+	// answer a button press by updating the message instead.
+	Changed []int64
+}
+
+// Inbound is a channel that receives commands over HTTP (Slack, Google
+// Chat). Its handler is mounted at /api/v1/chat/<channel name>/ and must
+// authenticate every request itself.
+type Inbound interface {
+	Handler(cmd Commander) http.Handler
+}
+
+// Listener is a channel that fetches commands itself (Matrix /sync). Listen
+// runs until ctx ends; cursor persists its position across restarts.
+type Listener interface {
+	Listen(ctx context.Context, cmd Commander, cursor Cursor) error
+}
+
+// Cursor stores a listener's position durably.
+type Cursor interface {
+	Load(ctx context.Context) (string, error)
+	Save(ctx context.Context, value string) error
+}
+
+// DeliveryError classifies a failed send.
+type DeliveryError struct {
+	Err        error
+	Permanent  bool          // retrying cannot help: bad token, unknown room, invalid payload
+	RetryAfter time.Duration // the platform asked to wait this long (429, Retry-After)
+}
+
+func (e *DeliveryError) Error() string { return e.Err.Error() }
+func (e *DeliveryError) Unwrap() error { return e.Err }
+
+// Permanent marks err as not worth retrying.
+func Permanent(err error) error { return &DeliveryError{Err: err, Permanent: true} }
+
+// RetryAfter marks err as retryable after d.
+func RetryAfter(d time.Duration, err error) error { return &DeliveryError{Err: err, RetryAfter: d} }
+
+// IsPermanent reports whether err was marked Permanent.
+func IsPermanent(err error) bool {
+	var de *DeliveryError
+	return errors.As(err, &de) && de.Permanent
+}
+
+// retryAfter returns the wait the platform asked for, or 0.
+func retryAfter(err error) time.Duration {
+	var de *DeliveryError
+	if errors.As(err, &de) {
+		return de.RetryAfter
+	}
+	return 0
+}
+
+// Env is what a platform package gets besides its own configuration.
+type Env struct {
+	BaseURL string       // Klaxon's external URL, for links
+	Logger  *slog.Logger // never nil
+	Client  *http.Client // for every outbound call; NewHTTPClient by default
+}
+
+// Factory builds a platform's Channel from its configuration, without any
+// network call, so `klaxon config check` can run it. Configuration problems
+// are reported with ch.Decode and ch.Errorf, which name the key and line.
+type Factory func(ch config.Channel, env Env) (Channel, error)
