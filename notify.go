@@ -1,6 +1,9 @@
 package klaxon
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Group is a set of alerts that one route sends together: each channel the
 // route names gets one message for the group, edited as members come, are
@@ -66,3 +69,21 @@ type GroupReminder struct {
 
 // Kind names the job type.
 func (GroupReminder) Kind() string { return "group_reminder" }
+
+// AlertChange is one change to an alert that people may need to hear of.
+type AlertChange struct {
+	Alert *Alert
+	Kind  EventKind // fired, refired, updated, acknowledged, unacknowledged, resolved
+	// ByPerson is set for changes a person made (chat, CLI, API): their
+	// messages are updated at once, not after the route's group_interval.
+	ByPerson bool
+}
+
+// AlertObserver hears of alert changes inside the transaction that makes
+// them, so whatever it queues commits or rolls back with the change.
+type AlertObserver interface {
+	AlertsChanged(ctx context.Context, tx Tx, changes []AlertChange) error
+	// Committed is called after a transaction in which AlertsChanged ran
+	// has committed.
+	Committed()
+}

@@ -40,6 +40,9 @@ type Options struct {
 	MaxBatchAlerts int
 	Now            func() time.Time
 	Logger         *slog.Logger
+	// Observer hears of every change in the transaction that makes it
+	// (notifications); nil for none.
+	Observer klaxon.AlertObserver
 }
 
 // HeartbeatConfig is one configured heartbeat.
@@ -59,6 +62,7 @@ type Service struct {
 	now        func() time.Time
 	log        *slog.Logger
 	writes     *groupCommit
+	observer   klaxon.AlertObserver
 }
 
 // New returns a Service on store. Call Close to drain pending writes.
@@ -70,6 +74,7 @@ func New(store klaxon.Store, opts Options) *Service {
 		byAlert:    make(map[string]string),
 		now:        opts.Now,
 		log:        opts.Logger,
+		observer:   opts.Observer,
 	}
 	if s.severity.Names == nil {
 		s.severity = klaxon.DefaultSeverityPolicy()
@@ -121,6 +126,7 @@ func (s *Service) Ingest(ctx context.Context, integration string, signals []klax
 	if err != nil {
 		return nil, fmt.Errorf("ingest from %s: %w", integration, err)
 	}
+	s.committed()
 	batchSize.Observe(float64(len(signals)))
 	counts := map[klaxon.Outcome]int{}
 	for _, r := range results {
@@ -145,6 +151,7 @@ func (s *Service) apply(ctx context.Context, tx klaxon.Tx, integration string, s
 		return err
 	}
 	var events []klaxon.Event
+	var changes []klaxon.AlertChange
 	for i, sig := range signals {
 		if name := s.checkInName(sig); name != "" {
 			if err := s.checkIn(ctx, tx, name, now); err != nil {
@@ -165,9 +172,29 @@ func (s *Service) apply(ctx context.Context, tx klaxon.Tx, integration string, s
 		}
 		if ev != nil {
 			events = append(events, *ev)
+			changes = append(changes, klaxon.AlertChange{Alert: a, Kind: ev.Kind})
 		}
 	}
-	return tx.AddEvents(ctx, events...)
+	if err := tx.AddEvents(ctx, events...); err != nil {
+		return err
+	}
+	return s.changed(ctx, tx, changes...)
+}
+
+// changed tells the observer of changes, in the transaction making them.
+func (s *Service) changed(ctx context.Context, tx klaxon.Tx, changes ...klaxon.AlertChange) error {
+	if s.observer == nil || len(changes) == 0 {
+		return nil
+	}
+	return s.observer.AlertsChanged(ctx, tx, changes)
+}
+
+// committed tells the observer a transaction that may have changed alerts
+// committed.
+func (s *Service) committed() {
+	if s.observer != nil {
+		s.observer.Committed()
+	}
 }
 
 // observe applies one signal and writes the alert; the event is returned
@@ -233,8 +260,14 @@ func (s *Service) change(ctx context.Context, id int64, fn func(*klaxon.Alert, t
 			return err
 		}
 		out = a
-		return tx.AddEvents(ctx, ev)
+		if err := tx.AddEvents(ctx, ev); err != nil {
+			return err
+		}
+		return s.changed(ctx, tx, klaxon.AlertChange{Alert: a, Kind: ev.Kind, ByPerson: true})
 	})
+	if err == nil {
+		s.committed()
+	}
 	return out, err
 }
 

@@ -22,6 +22,7 @@ func (s *Service) CheckIn(ctx context.Context, name string) error {
 	if err != nil {
 		return fmt.Errorf("heartbeat %s check-in: %w", name, err)
 	}
+	s.committed()
 	alertsReceived.WithLabelValues(HeartbeatIntegration, string(klaxon.OutcomeCheckIn)).Inc()
 	return nil
 }
@@ -63,7 +64,10 @@ func (s *Service) resolveMissed(ctx context.Context, tx klaxon.Tx, id int64, now
 		return err
 	}
 	ev.Message = "check-in received"
-	return tx.AddEvents(ctx, *ev)
+	if err := tx.AddEvents(ctx, *ev); err != nil {
+		return err
+	}
+	return s.changed(ctx, tx, klaxon.AlertChange{Alert: a, Kind: ev.Kind})
 }
 
 // SyncHeartbeats makes stored heartbeats match the configuration: a new
@@ -119,7 +123,7 @@ func (s *Service) checkDeadline(ctx context.Context, name string) error {
 	if !ok {
 		return nil
 	}
-	return s.store.Update(ctx, func(tx klaxon.Tx) error {
+	err := s.store.Update(ctx, func(tx klaxon.Tx) error {
 		hb, err := tx.Heartbeat(ctx, name)
 		if err != nil || hb == nil {
 			return err
@@ -159,6 +163,13 @@ func (s *Service) checkDeadline(ctx context.Context, name string) error {
 		if ev == nil {
 			return nil
 		}
-		return tx.AddEvents(ctx, *ev)
+		if err := tx.AddEvents(ctx, *ev); err != nil {
+			return err
+		}
+		return s.changed(ctx, tx, klaxon.AlertChange{Alert: a, Kind: ev.Kind})
 	})
+	if err == nil {
+		s.committed()
+	}
+	return err
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,6 +22,7 @@ import (
 	"github.com/klaxon-oss/klaxon/internal/config"
 	"github.com/klaxon-oss/klaxon/internal/httpapi"
 	"github.com/klaxon-oss/klaxon/internal/jobs"
+	"github.com/klaxon-oss/klaxon/internal/notify"
 	"github.com/klaxon-oss/klaxon/internal/postgres"
 	"github.com/klaxon-oss/klaxon/internal/sqlite"
 )
@@ -45,6 +47,9 @@ type App struct {
 	log      *slog.Logger
 	store    klaxon.Store
 	alerts   *alerting.Service
+	notifier *notify.Service
+	channels map[string]notify.Channel
+	commands notify.Commander
 	server   *http.Server
 	listener net.Listener
 }
@@ -61,22 +66,47 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	}
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	for _, cs := range [][]prometheus.Collector{alerting.Collectors(), httpapi.Collectors(), jobs.Collectors(), {storeDuration}} {
+	for _, cs := range [][]prometheus.Collector{alerting.Collectors(), httpapi.Collectors(), jobs.Collectors(), notify.Collectors(), {storeDuration}} {
 		registry.MustRegister(cs...)
 	}
 
+	channels, err := buildChannels(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	routes, err := notify.CompileRoutes(cfg.Routes)
+	if err != nil {
+		return nil, err
+	}
 	store, writers, err := openStore(ctx, cfg.Database, log, opts.JobPollInterval)
 	if err != nil {
 		return nil, err
 	}
 	store = instrumented{store}
+	severity := severityPolicy(cfg.Severity)
+	notifier := notify.New(store, notify.Options{
+		Routes:   routes,
+		Channels: channels,
+		Severity: severity,
+		BaseURL:  cfg.URL,
+		Logger:   log.With("component", "notify"),
+		Now:      opts.Now,
+	})
 	alerts := alerting.New(store, alerting.Options{
-		Severity:   severityPolicy(cfg.Severity),
+		Severity:   severity,
 		Heartbeats: heartbeats(cfg.Heartbeats),
 		Writers:    writers,
 		Now:        opts.Now,
 		Logger:     log,
+		Observer:   notifier,
 	})
+	commands := &notify.Commands{Alerts: alerts, Severity: severity, BaseURL: cfg.URL}
+	chat := map[string]http.Handler{}
+	for name, ch := range channels {
+		if in, ok := ch.(notify.Inbound); ok {
+			chat[name] = in.Handler(commands)
+		}
+	}
 	if err := alerts.SyncHeartbeats(ctx); err != nil {
 		alerts.Close()
 		store.Close()
@@ -85,6 +115,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	api := &httpapi.Server{
 		Alerts:  alerts,
 		Tokens:  tokens(cfg),
+		Chat:    chat,
 		Ready:   store.Ping,
 		Metrics: promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
 		Logger:  log,
@@ -98,10 +129,13 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		}
 	}
 	return &App{
-		opts:   opts,
-		log:    log,
-		store:  store,
-		alerts: alerts,
+		opts:     opts,
+		log:      log,
+		store:    store,
+		alerts:   alerts,
+		notifier: notifier,
+		channels: channels,
+		commands: commands,
 		server: &http.Server{
 			Handler:           api.Handler(),
 			ReadHeaderTimeout: 10 * time.Second,
@@ -134,9 +168,27 @@ func (a *App) Addr() string { return a.listener.Addr().String() }
 // Run serves until ctx ends, then shuts down gracefully: in-flight requests
 // finish, queued writes commit, job workers stop, the store closes.
 func (a *App) Run(ctx context.Context) error {
-	if err := a.store.StartJobs(ctx, a.alerts); err != nil {
+	handlers := jobMux{
+		klaxon.HeartbeatCheck{}.Kind(): a.alerts,
+		klaxon.GroupReminder{}.Kind():  a.notifier,
+	}
+	if err := a.store.StartJobs(ctx, handlers); err != nil {
 		a.close()
 		return err
+	}
+	// Senders and listeners outlive ctx until the server has drained, so a
+	// change made by an in-flight request is still queued for delivery.
+	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	var background sync.WaitGroup
+	background.Go(func() { a.notifier.Run(bg) })
+	for name, ch := range a.channels {
+		if l, ok := ch.(notify.Listener); ok {
+			background.Go(func() {
+				if err := l.Listen(bg, a.commands, storeCursor{a.store, "listener:" + name}); err != nil && bg.Err() == nil {
+					a.log.Error("chat listener stopped", "channel", name, "err", err)
+				}
+			})
+		}
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- a.server.Serve(a.listener) }()
@@ -154,6 +206,8 @@ func (a *App) Run(ctx context.Context) error {
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
+	stopBackground()
+	background.Wait()
 	return errors.Join(err, a.close())
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/klaxon-oss/klaxon/internal/app"
 	"github.com/klaxon-oss/klaxon/internal/config"
 )
 
@@ -20,8 +21,11 @@ func newConfig(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(g.stdout, "%s is valid: %d API token(s), %d integration(s), %d heartbeat(s), database %s\n",
-				args[0], len(cfg.APITokens), len(cfg.Integrations), len(cfg.Heartbeats), databaseKind(cfg.Database))
+			if err := app.Check(cfg); err != nil {
+				return err
+			}
+			fmt.Fprintf(g.stdout, "%s is valid: %d API token(s), %d integration(s), %d heartbeat(s), %d channel(s), database %s\n",
+				args[0], len(cfg.APITokens), len(cfg.Integrations), len(cfg.Heartbeats), len(cfg.Channels), databaseKind(cfg.Database))
 			return nil
 		},
 	})

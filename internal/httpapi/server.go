@@ -37,8 +37,12 @@ const DefaultMaxBody = 4 << 20
 
 // Server serves the HTTP API.
 type Server struct {
-	Alerts   *alerting.Service
-	Tokens   *Tokens
+	Alerts *alerting.Service
+	Tokens *Tokens
+	// Chat holds the inbound endpoints of chat platforms by channel name,
+	// served at /api/v1/chat/<name>/…; each authenticates its own requests
+	// (platform signatures, not Klaxon tokens).
+	Chat     map[string]http.Handler
 	Ready    func(context.Context) error // database reachable
 	Metrics  http.Handler                // nil: promhttp.Handler()
 	Logger   *slog.Logger
@@ -72,11 +76,23 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/alerts/{id}/unack", s.person(s.changeAlert(s.Alerts.Unack)))
 	mux.HandleFunc("POST /api/v1/alerts/{id}/resolve", s.person(s.changeAlert(s.Alerts.Resolve)))
 
+	mux.HandleFunc("POST /api/v1/chat/{channel}/{kind...}", s.chat)
+
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", s.Metrics)
 	s.mux = mux
 	return s.observe(mux)
+}
+
+func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
+	h, ok := s.Chat[r.PathValue("channel")]
+	if !ok {
+		writeError(w, klaxon.Errorf(klaxon.ENOTFOUND, "no chat channel %q takes commands here", r.PathValue("channel")))
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, s.MaxBody)
+	h.ServeHTTP(w, r)
 }
 
 // observe logs each request (path only: a query may hold ?token=), times

@@ -59,6 +59,10 @@ type Command struct {
 	Channel string // the channel's configured name
 	Actor   string // who, as recorded in history, e.g. "@alice:example.org"
 	Text    string
+	// Addressed says the platform knows the text was meant for Klaxon (a
+	// slash command, an app mention, a button), so even unknown words get
+	// an answer. Plain room messages only do when they start with a mention.
+	Addressed bool
 }
 
 // Reply is the answer to a command: plain text, escaped by each platform.
