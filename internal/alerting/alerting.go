@@ -284,6 +284,11 @@ func (s *Service) Alert(ctx context.Context, id int64) (*klaxon.Alert, []klaxon.
 	return a, events, nil
 }
 
+// Messages lists the chat messages and pages the alert's groups produced.
+func (s *Service) Messages(ctx context.Context, id int64) ([]klaxon.Message, error) {
+	return s.store.AlertMessages(ctx, id)
+}
+
 // Alerts lists alerts, newest first.
 func (s *Service) Alerts(ctx context.Context, f klaxon.AlertFilter) ([]*klaxon.Alert, error) {
 	return s.store.Alerts(ctx, f)

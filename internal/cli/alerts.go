@@ -155,6 +155,21 @@ func printAlert(g *globals, d *httpapi.AlertDetail, now time.Time) {
 	if len(a.Details) > 0 {
 		fmt.Fprintf(g.stdout, "\nDetails:\n  %s\n", clip(string(a.Details), 400))
 	}
+	if len(d.Messages) > 0 {
+		fmt.Fprintln(g.stdout, "\nMessages:")
+		w = tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+		for _, m := range d.Messages {
+			status := "not sent yet"
+			if m.Sends > 0 {
+				status = fmt.Sprintf("sent %d time(s), last %s", m.Sends, m.SentAt.UTC().Format("2006-01-02 15:04:05 UTC"))
+			}
+			if m.LastError != "" {
+				status += "; FAILED " + m.FailedAt.UTC().Format("2006-01-02 15:04:05 UTC") + ": " + m.LastError
+			}
+			fmt.Fprintf(w, "  %s\tgroup %d\t%s\n", m.Channel, m.GroupID, status)
+		}
+		w.Flush()
+	}
 	fmt.Fprintln(g.stdout, "\nHistory:")
 	w = tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 	for _, e := range d.Events {

@@ -66,7 +66,8 @@ func (c Channel) Decode(v any) error {
 		}
 		var probe yaml.Node = *val
 		if err := probe.Decode(reflect.New(f.Type).Interface()); err != nil {
-			d.addf(key, "%v", trimYAML(err))
+			// The decoder quotes the value, which may be a secret.
+			d.addf(key, "%s", quotedValue.ReplaceAllString(trimYAML(err), "the value"))
 		}
 	}
 	if len(d.problems) == 0 {
@@ -197,5 +198,7 @@ func (r *Route) validate(d *doc, key string, channels map[string]bool, root bool
 		child.validate(d, fmt.Sprintf("%s.routes[%d]", key, i), channels, false)
 	}
 }
+
+var quotedValue = regexp.MustCompile("`[^`]*`")
 
 var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)

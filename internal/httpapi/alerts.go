@@ -27,6 +27,8 @@ type AlertList struct {
 type AlertDetail struct {
 	Alert  Alert          `json:"alert"`
 	Events []klaxon.Event `json:"events"`
+	// Messages are what the alert's groups produced on each channel.
+	Messages []klaxon.Message `json:"messages"`
 }
 
 func (s *Server) view(a *klaxon.Alert) Alert {
@@ -112,7 +114,15 @@ func (s *Server) getAlert(w http.ResponseWriter, r *http.Request) {
 	if events == nil {
 		events = []klaxon.Event{}
 	}
-	writeJSON(w, http.StatusOK, AlertDetail{Alert: s.view(a), Events: events})
+	msgs, err := s.Alerts.Messages(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if msgs == nil {
+		msgs = []klaxon.Message{}
+	}
+	writeJSON(w, http.StatusOK, AlertDetail{Alert: s.view(a), Events: events, Messages: msgs})
 }
 
 type alertChange func(ctx context.Context, id int64, actor string) (*klaxon.Alert, error)

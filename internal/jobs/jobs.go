@@ -68,6 +68,7 @@ func New[TTx any](driver riverdriver.Driver[TTx], opts Options) (*Queue[TTx], er
 	q := &Queue[TTx]{}
 	workers := river.NewWorkers()
 	register[klaxon.HeartbeatCheck](workers, q.work)
+	register[klaxon.GroupReminder](workers, q.work)
 
 	logger := opts.Logger
 	if logger == nil {

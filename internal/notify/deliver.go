@@ -33,7 +33,7 @@ func (s *Service) Run(ctx context.Context) {
 func (s *Service) deliverLoop(ctx context.Context, name string, ch Channel) {
 	wake := s.wakes[name]
 	for ctx.Err() == nil {
-		wait, err := s.deliverNext(ctx, name, ch)
+		wait, hold, err := s.deliverNext(ctx, name, ch)
 		if err != nil && ctx.Err() == nil {
 			s.log.Error("notification delivery", "channel", name, "err", err)
 			wait = s.poll
@@ -42,36 +42,43 @@ func (s *Service) deliverLoop(ctx context.Context, name string, ch Channel) {
 			continue
 		}
 		t := time.NewTimer(wait)
+		if hold {
+			// Backing off a failing platform: a new change must not wake
+			// the sender early, or it would send a later message first.
+			wake = nil
+		}
 		select {
 		case <-ctx.Done():
 		case <-wake:
 		case <-t.C:
 		}
 		t.Stop()
+		wake = s.wakes[name]
 	}
 }
 
 // deliverNext sends the channel's next due notification, if any, and says
-// how long to wait before looking again (0: at once).
-func (s *Service) deliverNext(ctx context.Context, name string, ch Channel) (time.Duration, error) {
+// how long to wait before looking again (0: at once) and whether the wait is
+// a backoff that must not be cut short.
+func (s *Service) deliverNext(ctx context.Context, name string, ch Channel) (time.Duration, bool, error) {
 	now := s.now().UTC()
 	n, next, err := s.store.NextNotification(ctx, name, now)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	if n == nil {
 		if next.IsZero() {
-			return s.poll, nil
+			return s.poll, false, nil
 		}
-		return min(max(next.Sub(now), time.Millisecond), s.poll), nil
+		return min(max(next.Sub(now), time.Millisecond), s.poll), false, nil
 	}
 	msg, err := s.render(ctx, n.GroupID)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	prev, err := s.store.Message(ctx, n.GroupID, name)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	if prev == nil {
 		prev = &klaxon.Message{GroupID: n.GroupID, Channel: name}
@@ -79,7 +86,7 @@ func (s *Service) deliverNext(ctx context.Context, name string, ch Channel) (tim
 	d := Delivery{ID: n.ID, Version: n.Version, Attempt: n.Attempts + 1, Remind: n.Remind, Ref: prev.Ref, Message: msg}
 	ref, sendErr := ch.Send(ctx, d)
 	if ctx.Err() != nil {
-		return 0, nil // shutting down: the notification stays queued
+		return 0, false, nil // shutting down: the notification stays queued
 	}
 	done := s.now().UTC()
 	switch {
@@ -87,7 +94,7 @@ func (s *Service) deliverNext(ctx context.Context, name string, ch Channel) (tim
 		notificationsSent.WithLabelValues(name).Inc()
 		notifyLatency.WithLabelValues(name).Observe(done.Sub(n.CreatedAt).Seconds())
 		prev.Ref, prev.Sends, prev.SentAt, prev.LastError, prev.FailedAt = ref, prev.Sends+1, done, "", time.Time{}
-		return 0, s.store.Update(ctx, func(tx klaxon.Tx) error {
+		return 0, false, s.store.Update(ctx, func(tx klaxon.Tx) error {
 			if err := tx.SaveMessage(ctx, prev); err != nil {
 				return err
 			}
@@ -97,7 +104,7 @@ func (s *Service) deliverNext(ctx context.Context, name string, ch Channel) (tim
 	case IsPermanent(sendErr):
 		notificationsFailed.WithLabelValues(name).Inc()
 		s.log.Error("channel refused a message; not retrying", "channel", name, "group", n.GroupID, "err", sendErr)
-		return 0, s.recordFailure(ctx, n, prev, msg, sendErr, done)
+		return 0, false, s.recordFailure(ctx, n, prev, sendErr, done)
 	default:
 		notificationsRetried.WithLabelValues(name).Inc()
 		wait := retryAfter(sendErr)
@@ -105,12 +112,12 @@ func (s *Service) deliverNext(ctx context.Context, name string, ch Channel) (tim
 			wait = s.backoffFor(n.Attempts + 1)
 		}
 		s.log.Warn("message not delivered; will retry", "channel", name, "group", n.GroupID, "attempt", n.Attempts+1, "retry_in", wait, "err", sendErr)
+		// The wait is held in memory, not in NotBefore: the whole channel
+		// backs off, and after a restart the oldest message goes first.
 		err := s.store.Update(ctx, func(tx klaxon.Tx) error {
-			return tx.NotificationFailed(ctx, n.ID, sendErr.Error(), done.Add(wait))
+			return tx.NotificationFailed(ctx, n.ID, sendErr.Error(), n.NotBefore)
 		})
-		// Hold the whole channel back, not just this message: later
-		// messages must not overtake it.
-		return wait, err
+		return wait, true, err
 	}
 }
 
@@ -123,7 +130,7 @@ func (s *Service) backoffFor(attempt int) time.Duration {
 
 // recordFailure drops the notification and writes the refusal where people
 // look: the message record and the history of the group's open alerts.
-func (s *Service) recordFailure(ctx context.Context, n *klaxon.Notification, prev *klaxon.Message, msg *Message, sendErr error, now time.Time) error {
+func (s *Service) recordFailure(ctx context.Context, n *klaxon.Notification, prev *klaxon.Message, sendErr error, now time.Time) error {
 	_, _, members, err := s.store.GroupView(ctx, n.GroupID, failedEventMembers)
 	if err != nil {
 		return err

@@ -240,23 +240,34 @@ func (db *DB) Alerts(ctx context.Context, f klaxon.AlertFilter) ([]*klaxon.Alert
 	}
 	args = append(args, limit)
 	query += ` ORDER BY id DESC LIMIT $` + strconv.Itoa(len(args))
-	rows, err := db.pool.Query(ctx, query, args...)
+	out, err := queryAlerts(ctx, db.pool, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list alerts: %w", err)
+	}
+	return out, nil
+}
+
+// queryer is what queryAlerts reads through: the pool or a transaction.
+type queryer interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// queryAlerts runs a query selecting alertColumns and scans every row.
+func queryAlerts(ctx context.Context, q queryer, query string, args ...any) ([]*klaxon.Alert, error) {
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []*klaxon.Alert
 	for rows.Next() {
 		a, err := scanAlert(rows)
 		if err != nil {
-			return nil, fmt.Errorf("list alerts: %w", err)
+			return nil, err
 		}
 		out = append(out, a)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list alerts: %w", err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // AlertEvents returns an alert's history, oldest first.

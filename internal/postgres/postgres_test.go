@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -56,10 +57,24 @@ func TestReadsForUpdateLock(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	a := &klaxon.Alert{Integration: "am", Key: "k", State: klaxon.StateFiring, StartsAt: time.Now()}
-	if err := db.Update(ctx, func(tx klaxon.Tx) error { return tx.InsertAlert(ctx, a) }); err != nil {
+	g := &klaxon.Group{Route: "0", Key: "k", CreatedAt: time.Now()}
+	err = db.Update(ctx, func(tx klaxon.Tx) error {
+		if err := tx.InsertAlert(ctx, a); err != nil {
+			return err
+		}
+		return tx.InsertGroup(ctx, g)
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	reads := map[string]func(context.Context, klaxon.Tx) error{
+		"OpenGroup": func(ctx context.Context, tx klaxon.Tx) error {
+			g, err := tx.OpenGroup(ctx, "0", "k")
+			if err == nil && g == nil {
+				err = errors.New("OpenGroup found no group")
+			}
+			return err
+		},
 		"AlertForUpdate": func(ctx context.Context, tx klaxon.Tx) error {
 			_, err := tx.AlertForUpdate(ctx, a.ID)
 			return err
@@ -96,6 +111,123 @@ func TestReadsForUpdateLock(t *testing.T) {
 			}
 			if err := db.Update(ctx, func(tx klaxon.Tx) error { return read(ctx, tx) }); err != nil {
 				t.Errorf("after release: %v", err)
+			}
+		})
+	}
+}
+
+// Closing a group must not race with the changes that keep it open: replicas
+// resolving a group's last two members at once must between them close it,
+// and a member added while another replica resolves the last open one must
+// keep it open.
+func TestCloseResolvedGroupsRaces(t *testing.T) {
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, pgtest.URL(t), postgres.Options{})
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	newAlert := func(key string) *klaxon.Alert {
+		return &klaxon.Alert{Integration: "am", Key: key, State: klaxon.StateFiring, StartsAt: now}
+	}
+	resolve := func(ctx context.Context, tx klaxon.Tx, a *klaxon.Alert, g *klaxon.Group) error {
+		a.State, a.ResolvedBy, a.ResolvedAt = klaxon.StateResolved, "am", now
+		if err := tx.UpdateAlert(ctx, a); err != nil {
+			return err
+		}
+		return tx.CloseResolvedGroups(ctx, now, g.ID)
+	}
+	addMember := func(ctx context.Context, tx klaxon.Tx, _ *klaxon.Alert, g *klaxon.Group) error {
+		open, err := tx.OpenGroup(ctx, g.Route, g.Key)
+		if err != nil || open == nil {
+			return fmt.Errorf("OpenGroup: got %v, %v; want the group", open, err)
+		}
+		z := newAlert(g.Key + "-new")
+		if err := tx.InsertAlert(ctx, z); err != nil {
+			return err
+		}
+		return tx.AddGroupMembers(ctx, open.ID, z.ID)
+	}
+	noOpenGroup := func(ctx context.Context, tx klaxon.Tx, _ *klaxon.Alert, g *klaxon.Group) error {
+		if open, err := tx.OpenGroup(ctx, g.Route, g.Key); err != nil || open != nil {
+			return fmt.Errorf("OpenGroup: got %v, %v; want none, the group was closed", open, err)
+		}
+		return nil
+	}
+	// first runs on x and holds its transaction open while second, on y,
+	// starts.
+	type step func(ctx context.Context, tx klaxon.Tx, a *klaxon.Alert, g *klaxon.Group) error
+	tests := []struct {
+		name          string
+		xOpen, yOpen  bool
+		first, second step
+		wantClosed    bool
+	}{
+		{"last two members resolve at once", true, true, resolve, resolve, true},
+		{"member added while the last open one resolves", false, true, addMember, resolve, false},
+		{"group looked up while it closes", true, false, resolve, noOpenGroup, true},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			x, y := newAlert(fmt.Sprintf("x%d", i)), newAlert(fmt.Sprintf("y%d", i))
+			for _, a := range []*klaxon.Alert{x, y} {
+				if a == x && !tt.xOpen || a == y && !tt.yOpen {
+					a.State, a.ResolvedBy, a.ResolvedAt = klaxon.StateResolved, "am", now
+				}
+			}
+			g := &klaxon.Group{Route: "0", Key: fmt.Sprint(i), CreatedAt: now}
+			err := db.Update(ctx, func(tx klaxon.Tx) error {
+				for _, a := range []*klaxon.Alert{x, y} {
+					if err := tx.InsertAlert(ctx, a); err != nil {
+						return err
+					}
+				}
+				if err := tx.InsertGroup(ctx, g); err != nil {
+					return err
+				}
+				return tx.AddGroupMembers(ctx, g.ID, x.ID, y.ID)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			done, release := make(chan struct{}), make(chan struct{})
+			first := make(chan error, 1)
+			go func() {
+				first <- db.Update(ctx, func(tx klaxon.Tx) error {
+					if err := tt.first(ctx, tx, x, g); err != nil {
+						return err
+					}
+					close(done)
+					<-release
+					return nil
+				})
+			}()
+			select {
+			case <-done:
+			case err := <-first:
+				t.Fatalf("first: %v", err)
+			}
+			second := make(chan error, 1)
+			go func() {
+				second <- db.Update(ctx, func(tx klaxon.Tx) error { return tt.second(ctx, tx, y, g) })
+			}()
+			// Let the second transaction reach the group's lock (or, without
+			// one, judge the group from what it sees before the first commits).
+			time.Sleep(200 * time.Millisecond)
+			close(release)
+			if err := <-first; err != nil {
+				t.Fatalf("first: %v", err)
+			}
+			if err := <-second; err != nil {
+				t.Fatalf("second: %v", err)
+			}
+			got, _, _, err := db.GroupView(ctx, g.ID, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if closed := !got.ClosedAt.IsZero(); closed != tt.wantClosed {
+				t.Errorf("group closed: %v, want %v", closed, tt.wantClosed)
 			}
 		})
 	}

@@ -121,7 +121,8 @@ func (t *tx) LatestAlerts(ctx context.Context, integration string, keys []string
 			}
 			out[a.Key] = a
 		}
-		if err := rows.Close(); err != nil {
+		// Next stops at an error too, and Close does not report it; Err does.
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 			return nil, fmt.Errorf("latest alerts: %w", err)
 		}
 	}
@@ -234,16 +235,30 @@ func (db *DB) Alerts(ctx context.Context, f klaxon.AlertFilter) ([]*klaxon.Alert
 	}
 	query += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, limit)
-	rows, err := db.read.QueryContext(ctx, query, args...)
+	out, err := queryAlerts(ctx, db.read, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list alerts: %w", err)
+	}
+	return out, nil
+}
+
+// queryer is what queryAlerts reads through: a pool or a transaction.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// queryAlerts runs a query selecting alertColumns and scans every row.
+func queryAlerts(ctx context.Context, q queryer, query string, args ...any) ([]*klaxon.Alert, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []*klaxon.Alert
 	for rows.Next() {
 		a, err := scanAlert(rows)
 		if err != nil {
-			return nil, fmt.Errorf("list alerts: %w", err)
+			return nil, err
 		}
 		out = append(out, a)
 	}

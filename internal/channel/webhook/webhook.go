@@ -1,0 +1,192 @@
+// Package webhook posts each group's state as signed JSON to a URL of the
+// user's choosing, for tools Klaxon has no package for. Every request
+// carries a delivery ID (the same on a retry, so receivers can drop
+// duplicates) and an HMAC-SHA256 signature of the body that Verify checks.
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/klaxon-oss/klaxon"
+	"github.com/klaxon-oss/klaxon/internal/config"
+	"github.com/klaxon-oss/klaxon/internal/notify"
+)
+
+// Version is the payload's format version; a change that breaks receivers
+// bumps it.
+const Version = "1"
+
+// Headers Klaxon sets on every request.
+const (
+	HeaderDelivery  = "X-Klaxon-Delivery"
+	HeaderSignature = "X-Klaxon-Signature"
+)
+
+// minSecret is the shortest signing secret accepted: 16 characters of a
+// random secret is already 80+ bits.
+const minSecret = 16
+
+// Config is a webhook channel's configuration.
+type Config struct {
+	URL    string        `yaml:"url"`
+	Secret config.Secret `yaml:"secret"`
+	// Headers are sent with every request, e.g. an Authorization header
+	// the receiver wants. Their values are treated as secrets.
+	Headers map[string]string `yaml:"headers"`
+}
+
+// Channel posts to one webhook.
+type Channel struct {
+	url     string
+	secret  []byte
+	headers map[string]string
+	client  *http.Client
+}
+
+var _ notify.Channel = (*Channel)(nil)
+
+// reserved headers are Klaxon's own: configured headers may not replace them.
+var reserved = map[string]bool{
+	"Content-Type": true, "Content-Length": true, "Host": true, "User-Agent": true,
+	HeaderDelivery: true, HeaderSignature: true, "Transfer-Encoding": true, "Connection": true,
+}
+
+var headerName = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+// New validates the channel's configuration; it makes no network call.
+func New(ch config.Channel, env notify.Env) (notify.Channel, error) {
+	var cfg Config
+	if err := ch.Decode(&cfg); err != nil {
+		return nil, err
+	}
+	switch u, err := url.Parse(cfg.URL); {
+	case cfg.URL == "":
+		return nil, ch.Errorf("url", "missing")
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+		// The URL may carry a token: do not repeat it.
+		return nil, ch.Errorf("url", "not an http(s) URL")
+	}
+	switch {
+	case cfg.Secret == "":
+		return nil, ch.Errorf("secret", "missing (receivers check the signature with it; e.g. `openssl rand -hex 16`)")
+	case len(cfg.Secret) < minSecret:
+		return nil, ch.Errorf("secret", "too short (%d characters; use at least %d)", len(cfg.Secret), minSecret)
+	}
+	headers := make(map[string]string, len(cfg.Headers))
+	for name, v := range cfg.Headers {
+		canon := textproto.CanonicalMIMEHeaderKey(name)
+		switch {
+		case !headerName.MatchString(name):
+			return nil, ch.Errorf("headers", "%q is not a header name", name)
+		case reserved[canon]:
+			return nil, ch.Errorf("headers", "%s is set by Klaxon", canon)
+		case strings.ContainsAny(v, "\r\n\x00"):
+			return nil, ch.Errorf("headers", "the value of %s has a line break", canon)
+		}
+		headers[canon] = v
+	}
+	client := env.Client
+	if client == nil {
+		client = notify.NewHTTPClient()
+	}
+	return &Channel{url: cfg.URL, secret: []byte(cfg.Secret), headers: headers, client: client}, nil
+}
+
+// Payload is the JSON body of every request.
+type Payload struct {
+	Version  string          `json:"version"`
+	Delivery string          `json:"delivery"` // the same on a retry of the same content
+	Remind   bool            `json:"remind"`   // a "still firing" reminder, not a change
+	Group    Group           `json:"group"`
+	Alerts   []*klaxon.Alert `json:"alerts"` // the members shown, open first, most severe first
+}
+
+// Group is the group's state in a Payload.
+type Group struct {
+	ID        int64              `json:"id"`
+	Title     string             `json:"title"`
+	State     klaxon.State       `json:"state"`
+	Level     klaxon.Level       `json:"level"`
+	LevelName string             `json:"level_name"`
+	Labels    map[string]string  `json:"labels"`
+	Counts    klaxon.GroupCounts `json:"counts"`
+	URL       string             `json:"url"`
+}
+
+// Send posts the group's state. A webhook keeps nothing between sends, so
+// the ref is always "".
+func (c *Channel) Send(ctx context.Context, d notify.Delivery) (string, error) {
+	m := d.Message
+	p := Payload{
+		Version: Version, Delivery: d.IdempotencyKey(), Remind: d.Remind,
+		Group: Group{
+			ID: m.GroupID, Title: m.Title, State: m.State, Level: m.Level, LevelName: m.LevelName,
+			Labels: m.Labels, Counts: m.Counts, URL: m.URL,
+		},
+		Alerts: m.Alerts,
+	}
+	// Receivers get [] and {}, never null.
+	if p.Alerts == nil {
+		p.Alerts = []*klaxon.Alert{}
+	}
+	if p.Group.Labels == nil {
+		p.Group.Labels = map[string]string{}
+	}
+	body, err := json.Marshal(p)
+	if err != nil {
+		return "", notify.Permanent(fmt.Errorf("webhook: encode: %w", err))
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	if err != nil {
+		return "", notify.Permanent(errors.New("webhook: cannot build the request"))
+	}
+	for k, v := range c.headers {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "Klaxon")
+	req.Header.Set(HeaderDelivery, p.Delivery)
+	req.Header.Set(HeaderSignature, Sign(c.secret, body))
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("webhook: post: %w", stripURL(err))
+	}
+	return "", notify.StatusError("webhook", resp, notify.ReadBody(resp))
+}
+
+// Sign returns the X-Klaxon-Signature value for body: "sha256=" and the
+// hex HMAC-SHA256 of the body under secret.
+func Sign(secret, body []byte) string {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write(body)
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// Verify reports whether header, an X-Klaxon-Signature value, signs body
+// under secret. It takes the same time whatever the header holds, so a
+// receiver can use it without leaking the signature bit by bit.
+func Verify(secret, body []byte, header string) bool {
+	want := Sign(secret, body)
+	return hmac.Equal([]byte(header), []byte(want))
+}
+
+// stripURL drops the URL (which may carry a token) from a client error.
+func stripURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
