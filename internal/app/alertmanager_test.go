@@ -55,7 +55,7 @@ func TestAlertmanagerEndToEnd(t *testing.T) {
 	for _, db := range databases {
 		t.Run(db.name, func(t *testing.T) {
 			k := startKlaxon(t, serverOptions{database: db.url(t)})
-			am := startAlertmanager(t, amBin, amtoolBin, k.URL)
+			am := startAlertmanager(t, amBin, amtoolBin, k.URL, true)
 			testAlertmanagerFlow(t, k, am)
 		})
 	}
@@ -333,23 +333,28 @@ type alertmanager struct {
 	amtool string
 }
 
-// startAlertmanager writes a config routing every alert to Klaxon twice,
-// through a webhook receiver and a PagerDuty receiver, starts Alertmanager
+// startAlertmanager writes a config routing every alert to Klaxon through a
+// webhook receiver and, with pagerDuty, through a PagerDuty receiver as
+// well (so each alert arrives twice), starts Alertmanager
 // on a free 127.0.0.1 port, waits until it is ready and stops it when the
 // test ends. Its log goes to the test log if the test fails.
-func startAlertmanager(t *testing.T, bin, amtool, klaxonURL string) *alertmanager {
+func startAlertmanager(t *testing.T, bin, amtool, klaxonURL string, pagerDuty bool) *alertmanager {
 	t.Helper()
 	dir := t.TempDir()
+	routes := ""
+	if pagerDuty {
+		routes = `
+  routes:
+    - receiver: klaxon-webhook
+      continue: true
+    - receiver: klaxon-pagerduty`
+	}
 	config := fmt.Sprintf(`route:
   receiver: klaxon-webhook
   group_by: [alertname, namespace]
   group_wait: 100ms
   group_interval: 1s
-  repeat_interval: 24h
-  routes:
-    - receiver: klaxon-webhook
-      continue: true
-    - receiver: klaxon-pagerduty
+  repeat_interval: 24h%[4]s
 receivers:
   - name: klaxon-webhook
     webhook_configs:
@@ -368,7 +373,7 @@ receivers:
         severity: '{{ .CommonLabels.severity }}'
         class: '{{ .CommonLabels.alertname }}'
         group: '{{ .CommonLabels.namespace }}'
-`, klaxonURL, amToken, pdToken)
+`, klaxonURL, amToken, pdToken, routes)
 	configFile := filepath.Join(dir, "alertmanager.yml")
 	if err := os.WriteFile(configFile, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
