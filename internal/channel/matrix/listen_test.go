@@ -143,6 +143,8 @@ func TestListen(t *testing.T) {
 	waitFor(t, "the reply in the thread", func() bool { return len(replyTo(fake, room, inThread)) == 1 })
 	if got := replyTo(fake, room, inThread)[0]; got.RelType != "m.thread" || got.RelatesTo != alert {
 		t.Errorf("reply relates %s to %s, want m.thread rooted at the alert %s", got.RelType, got.RelatesTo, alert)
+	} else if fallingBack(got) || !fallingBack(reply) {
+		t.Errorf("is_falling_back: got %v in the thread and %v at the root; want false, true", fallingBack(got), fallingBack(reply))
 	}
 
 	// Not a command: no reply.
@@ -222,7 +224,7 @@ func TestListenIgnores(t *testing.T) {
 	listen(t, ch, cmd, cur)
 	waitFor(t, "the first sync position", func() bool { return cur.get() != "" })
 
-	fake.Post(alice, room, map[string]any{"msgtype": "m.notice", "body": "ack 1"})                 // a bot's notice
+	fake.Post(alice, room, map[string]any{"msgtype": "m.notice", "body": "ack 1"})                  // a bot's notice
 	fake.Post(alice, room, map[string]any{"msgtype": "m.image", "body": "ack 2", "url": "mxc://x"}) // an image
 	fake.Post(alice, room, map[string]any{})                                                        // redacted
 	first := fake.Say(alice, room, "ack 3")
@@ -300,6 +302,14 @@ func TestListenStops(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("Listen took %v to stop", d)
 	}
+}
+
+// fallingBack is m.relates_to.is_falling_back: the reply is only there for
+// clients without threads.
+func fallingBack(m chattest.MatrixMessage) bool {
+	rel, _ := m.Content["m.relates_to"].(map[string]any)
+	b, _ := rel["is_falling_back"].(bool)
+	return b
 }
 
 func must[T any](v T, err error) T {

@@ -107,7 +107,7 @@ func header(d *doc, m *notify.Message, mention []string) {
 		details = append(details, oneLine(m.Severity, maxValue))
 	}
 	if a := m.Primary(); m.Single() && !a.StartsAt.IsZero() {
-		details = append(details, "since "+a.StartsAt.UTC().Format("2006-01-02 15:04 MST"))
+		details = append(details, "started "+a.StartsAt.UTC().Format("2006-01-02 15:04 MST"))
 	}
 	if !m.Single() && m.LastFrom != "" {
 		details = append(details, oneLine(m.LastFrom, maxValue))
@@ -277,10 +277,12 @@ func notice(text, root, event string) content {
 	}
 }
 
-// threadReply relates a message to thread root; clients without threads
-// show it as a reply to event.
+// threadReply relates a message to the thread of root, replying to event.
+// Answering the root itself, the reply is only a fallback for clients
+// without threads (is_falling_back); answering a message inside the
+// thread, it is a real reply that quotes that message.
 func threadReply(root, event string) *relation {
-	return &relation{RelType: relThread, EventID: root, IsFallingBack: true, InReplyTo: &inReplyTo{EventID: event}}
+	return &relation{RelType: relThread, EventID: root, IsFallingBack: root == event, InReplyTo: &inReplyTo{EventID: event}}
 }
 
 // esc escapes text for formatted_body: every label and annotation is
