@@ -121,8 +121,8 @@ func TestStorm(t *testing.T) {
 func TestPlatformOutage(t *testing.T) {
 	f := newChatFakes(t)
 	k := startKlaxon(t, serverOptions{extraYAML: f.stormConfig()})
-	f.slack.Fail(4, http.StatusServiceUnavailable, "")
-	f.slack.Fail(2, http.StatusTooManyRequests, "1")
+	f.slack.Fail(3, http.StatusServiceUnavailable, "")
+	f.slack.Fail(1, http.StatusTooManyRequests, "1")
 	for i := range 5 {
 		body := amPayload(t, []map[string]string{{"alertname": fmt.Sprintf("Outage%d", i), "pod": "p", "severity": "critical"}}, time.Now().UTC())
 		if resp := post(t, k.URL+"/api/v1/ingest/alertmanager", body, bearer(amToken)...); resp.status != http.StatusOK {
