@@ -165,3 +165,44 @@ func TestFirstLook(t *testing.T) {
 		t.Errorf("serve exited %d:\n%s", code, logs.String())
 	}
 }
+
+// TestConfigCheckChannels: channel and route problems are named with their
+// key and line, each platform's own keys included, and no secret is shown.
+func TestConfigCheckChannels(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(bad, []byte(`channels:
+  - name: ops
+    type: matrix
+    homeserver: not-a-url
+    access_token: s3cret-matrix-token-value
+    rooom: "#alerts:example.org"
+  - name: pager
+    type: pagerduty
+    routing_key: [s3cret-list]
+  - name: teams
+    type: msteams
+routes:
+  receiver: ops
+  routes:
+    - matchers: ['severity=~"(critical"']
+      receiver: [pager, nobody]
+      group_by: [not-a-label]
+`), 0o600)
+	var out, errOut bytes.Buffer
+	code := cli.Execute(context.Background(), []string{"config", "check", bad}, &out, &errOut)
+	for _, want := range []string{
+		bad + ":6: channels[0].rooom: unknown key for a matrix channel",
+		bad + ":9: channels[1].routing_key:",
+		bad + ":11: channels[2].type: unknown channel type \"msteams\"",
+		bad + ":15: routes.routes[0].matchers[0]:",
+		"routes.routes[0].receiver[1]: no channel is named \"nobody\"",
+		"routes.routes[0].group_by[0]: \"not-a-label\" is not a label name",
+	} {
+		if code == 0 || !strings.Contains(errOut.String(), want) {
+			t.Errorf("exit %d, stderr lacks %q:\n%s", code, want, errOut.String())
+		}
+	}
+	if strings.Contains(errOut.String(), "s3cret") {
+		t.Errorf("a secret is in the error output:\n%s", errOut.String())
+	}
+}

@@ -17,11 +17,8 @@ func newConfig(g *globals) *cobra.Command {
 		Short: "Validate a configuration file; errors name the key and line",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := config.Load(args[0])
+			cfg, err := config.Load(args[0], app.Check)
 			if err != nil {
-				return err
-			}
-			if err := app.Check(cfg); err != nil {
 				return err
 			}
 			fmt.Fprintf(g.stdout, "%s is valid: %d API token(s), %d integration(s), %d heartbeat(s), %d channel(s), database %s\n",

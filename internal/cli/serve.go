@@ -49,7 +49,7 @@ the same directory: a first look needs no other setup.`,
 					log.Info("first start: wrote a starter configuration with fresh tokens", "path", configPath)
 				}
 			}
-			cfg, err := config.Load(configPath)
+			cfg, err := config.Load(configPath, app.Check)
 			if err != nil {
 				return err
 			}

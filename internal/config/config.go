@@ -4,6 +4,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -107,18 +108,23 @@ func (c *Config) String() string {
 	return string(b)
 }
 
-// Load reads, expands, decodes, defaults and validates the file at path.
-// Every problem found is reported in one *Error.
-func Load(path string) (*Config, error) {
+// Check validates what this package cannot: e.g. each channel's own keys,
+// which its platform package knows. Its *Error problems are reported with
+// the file's other problems.
+type Check func(*Config) error
+
+// Load reads, expands, decodes, defaults and validates the file at path,
+// then runs checks. Every problem found is reported in one *Error.
+func Load(path string, checks ...Check) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	return Parse(path, data, os.LookupEnv)
+	return Parse(path, data, os.LookupEnv, checks...)
 }
 
 // Parse is Load on bytes, with lookup for ${ENV} expansion.
-func Parse(name string, data []byte, lookup func(string) (string, bool)) (*Config, error) {
+func Parse(name string, data []byte, lookup func(string) (string, bool), checks ...Check) (*Config, error) {
 	d := &doc{name: name, lines: map[string]int{}}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
@@ -139,6 +145,14 @@ func Parse(name string, data []byte, lookup func(string) (string, bool)) (*Confi
 	if len(d.problems) == 0 {
 		cfg.setDefaults()
 		cfg.validate(d)
+		for _, check := range checks {
+			var ce *Error
+			if err := check(cfg); errors.As(err, &ce) {
+				d.problems = append(d.problems, ce.Problems...)
+			} else if err != nil {
+				d.problems = append(d.problems, Problem{Message: err.Error()})
+			}
+		}
 	}
 	if len(d.problems) > 0 {
 		return nil, &Error{File: name, Problems: d.problems}
