@@ -11,6 +11,7 @@ import (
 	"github.com/klaxon-oss/klaxon"
 	"github.com/klaxon-oss/klaxon/internal/channel/pagerduty"
 	"github.com/klaxon-oss/klaxon/internal/chattest"
+	"github.com/klaxon-oss/klaxon/internal/pgtest"
 )
 
 const (
@@ -127,8 +128,13 @@ func (f *chatFakes) webhookStates() []string {
 func TestChatEndToEnd(t *testing.T) {
 	amBin := requireBinary(t, "prometheus-alertmanager")
 	amtoolBin := requireBinary(t, "amtool")
+	t.Run("sqlite", func(t *testing.T) { testChatEndToEnd(t, amBin, amtoolBin, "") })
+	t.Run("postgres", func(t *testing.T) { testChatEndToEnd(t, amBin, amtoolBin, pgtest.URL(t)) })
+}
+
+func testChatEndToEnd(t *testing.T, amBin, amtoolBin, database string) {
 	f := newChatFakes(t)
-	k := startKlaxon(t, serverOptions{extraYAML: f.config("")})
+	k := startKlaxon(t, serverOptions{database: database, extraYAML: f.config("")})
 	am := startAlertmanager(t, amBin, amtoolBin, k.URL, false)
 
 	// The Matrix listener must have made its first sync, or alice's

@@ -36,10 +36,12 @@ const (
 )
 
 // rendered is a message's parts as chat.postMessage and chat.update take
-// them: a mrkdwn text (the notification and fallback) and one attachment
-// that carries the colour bar and the Block Kit blocks.
+// them: a mrkdwn text (the notification and fallback, not displayed when
+// there are blocks), the headline (and mentions) as top-level blocks, and
+// one attachment that carries the colour bar and the rest.
 type rendered struct {
 	text        string
+	blocks      []slack.Block
 	attachments []slack.Attachment
 }
 
@@ -50,10 +52,11 @@ func render(m *notify.Message, mention string) rendered {
 	if mention != "" {
 		text = mention + " " + text
 	}
-	blocks := []slack.Block{
-		slack.NewHeaderBlock(plain(truncate(m.Headline(), maxHeader))),
-		slack.NewSectionBlock(nil, fields(m), nil),
+	top := []slack.Block{slack.NewHeaderBlock(plain(truncate(m.Headline(), maxHeader)))}
+	if mention != "" {
+		top = append(top, slack.NewSectionBlock(mrkdwn(mention), nil, nil))
 	}
+	blocks := []slack.Block{slack.NewSectionBlock(nil, fields(m), nil)}
 	if body := bodyText(m); body != "" {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncMrkdwn(body, maxSection)), nil, nil))
 	}
@@ -65,6 +68,7 @@ func render(m *notify.Message, mention string) rendered {
 	}
 	return rendered{
 		text:        truncMrkdwn(text, maxSection),
+		blocks:      top,
 		attachments: []slack.Attachment{{Color: m.Color(), Blocks: slack.Blocks{BlockSet: blocks}}},
 	}
 }

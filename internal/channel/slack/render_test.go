@@ -180,7 +180,7 @@ func TestBlockKitLimits(t *testing.T) {
 	}
 	payload := posted(t, m)
 	atts := payload["attachments"].([]any)
-	blocks := atts[0].(map[string]any)["blocks"].([]any)
+	blocks := append(payload["blocks"].([]any), atts[0].(map[string]any)["blocks"].([]any)...)
 	for _, b := range blocks {
 		b := b.(map[string]any)
 		text := func(v any) string { return v.(map[string]any)["text"].(string) }

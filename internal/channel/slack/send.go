@@ -64,6 +64,7 @@ func (c *Channel) Send(ctx context.Context, d notify.Delivery) (string, error) {
 	out := render(m, "")
 	if _, _, _, err := c.api.UpdateMessageContext(ctx, r.Channel, r.TS,
 		slack.MsgOptionText(out.text, false),
+		slack.MsgOptionBlocks(out.blocks...),
 		slack.MsgOptionAttachments(out.attachments...),
 	); err != nil {
 		return "", classify("update message", err)
@@ -93,6 +94,7 @@ func (c *Channel) post(ctx context.Context, d notify.Delivery) (string, error) {
 	out := render(m, mention)
 	channel, ts, err := c.api.PostMessageContext(ctx, c.channel,
 		slack.MsgOptionText(out.text, false),
+		slack.MsgOptionBlocks(out.blocks...),
 		slack.MsgOptionAttachments(out.attachments...),
 		slack.MsgOptionMetadata(slack.SlackMetadata{
 			EventType:    metadataType,
