@@ -59,9 +59,7 @@ type GoogleChat struct {
 	msgs    []GoogleChatMessage
 	threads map[string]string // thread key → thread name
 	names   map[string]bool   // thread names
-	failN   int
-	failSt  int
-	failRA  string
+	fail    failures
 }
 
 // NewGoogleChat starts a fake Google Chat space, closed when t ends.
@@ -79,7 +77,7 @@ func NewGoogleChat(t testing.TB) *GoogleChat {
 func (g *GoogleChat) Fail(n, status int, retryAfter string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.failN, g.failSt, g.failRA = n, status, retryAfter
+	g.fail.set(n, status, retryAfter)
 }
 
 // Posts counts every request the webhook received, refused ones included.
@@ -125,12 +123,8 @@ func (g *GoogleChat) serve(w http.ResponseWriter, r *http.Request) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.posts++
-	if g.failN > 0 {
-		g.failN--
-		if g.failRA != "" {
-			w.Header().Set("Retry-After", g.failRA)
-		}
-		googleChatError(w, g.failSt, "injected failure")
+	if status := g.fail.take(w); status != 0 {
+		googleChatError(w, status, "injected failure")
 		return
 	}
 	q := r.URL.Query()

@@ -63,9 +63,7 @@ type PagerDuty struct {
 	events    []PagerDutyEvent
 	requests  int
 	incidents map[string]string // dedup key → state
-	failN     int
-	failSt    int
-	failRA    string
+	fail      failures
 }
 
 // NewPagerDuty starts a fake Events API v2, closed when t ends.
@@ -83,7 +81,7 @@ func NewPagerDuty(t testing.TB) *PagerDuty {
 func (p *PagerDuty) Fail(n, status int, retryAfter string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.failN, p.failSt, p.failRA = n, status, retryAfter
+	p.fail.set(n, status, retryAfter)
 }
 
 // Requests counts every request received, refused ones included.
@@ -112,18 +110,14 @@ func (p *PagerDuty) serve(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.requests++
-	if p.failN > 0 {
-		p.failN--
-		if p.failRA != "" {
-			w.Header().Set("Retry-After", p.failRA)
-		}
+	if status := p.fail.take(w); status != 0 {
 		switch {
-		case p.failSt == http.StatusTooManyRequests:
-			pagerDutyAnswer(w, p.failSt, map[string]any{"status": "throttle event", "message": "Requests for this service are arriving too quickly.  Please retry later."})
-		case p.failSt >= 500:
-			w.WriteHeader(p.failSt) // PagerDuty's 5xx carry no useful body
+		case status == http.StatusTooManyRequests:
+			pagerDutyAnswer(w, status, map[string]any{"status": "throttle event", "message": "Requests for this service are arriving too quickly.  Please retry later."})
+		case status >= 500:
+			w.WriteHeader(status) // PagerDuty's 5xx carry no useful body
 		default:
-			pagerDutyInvalid(w, p.failSt, "injected failure")
+			pagerDutyInvalid(w, status, "injected failure")
 		}
 		return
 	}

@@ -34,9 +34,7 @@ type Webhook struct {
 	mu       sync.Mutex
 	secret   string
 	requests []WebhookRequest
-	failN    int
-	failSt   int
-	failRA   string
+	fail     failures
 }
 
 // NewWebhook starts a fake webhook receiver, closed when t ends.
@@ -54,7 +52,7 @@ func NewWebhook(t testing.TB) *Webhook {
 func (wh *Webhook) Fail(n, status int, retryAfter string) {
 	wh.mu.Lock()
 	defer wh.mu.Unlock()
-	wh.failN, wh.failSt, wh.failRA = n, status, retryAfter
+	wh.fail.set(n, status, retryAfter)
 }
 
 // SetSecret changes the secret signatures are checked with.
@@ -102,13 +100,9 @@ func (wh *Webhook) serve(w http.ResponseWriter, r *http.Request) {
 		Valid: webhookSignatureOK([]byte(wh.secret), body, r.Header.Get("X-Klaxon-Signature")),
 	}
 	wh.requests = append(wh.requests, req)
-	switch {
-	case wh.failN > 0:
-		wh.failN--
-		if wh.failRA != "" {
-			w.Header().Set("Retry-After", wh.failRA)
-		}
-		http.Error(w, "injected failure", wh.failSt)
+	switch status := wh.fail.take(w); {
+	case status != 0:
+		http.Error(w, "injected failure", status)
 	case r.Method != http.MethodPost:
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 	case !req.Valid:
