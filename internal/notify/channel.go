@@ -68,9 +68,6 @@ type Command struct {
 // Reply is the answer to a command: plain text, escaped by each platform.
 type Reply struct {
 	Text string
-	// Changed lists the alerts the command changed, for platforms that
-	// answer a button press by updating the message instead.
-	Changed []int64
 }
 
 // Inbound is a channel that receives commands over HTTP (Slack, Google

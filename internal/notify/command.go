@@ -103,7 +103,6 @@ func (s *Commands) act(ctx context.Context, actor string, args []string, done st
 		return Reply{Text: "Which alert? Say it with its number, e.g. `ack 12`.\n" + s.firingHint(ctx)}
 	}
 	var lines []string
-	var changed []int64
 	missing := false
 	for _, arg := range args {
 		id, err := strconv.ParseInt(strings.TrimPrefix(arg, "#"), 10, 64)
@@ -115,7 +114,6 @@ func (s *Commands) act(ctx context.Context, actor string, args []string, done st
 		a, err := fn(ctx, id, actor)
 		switch klaxon.ErrorCode(err) {
 		case "":
-			changed = append(changed, id)
 			lines = append(lines, fmt.Sprintf("%s %s %d: %s", actor, done, id, describe(a)))
 		case klaxon.ENOTFOUND:
 			lines = append(lines, fmt.Sprintf("No alert %d.", id))
@@ -129,7 +127,7 @@ func (s *Commands) act(ctx context.Context, actor string, args []string, done st
 	if missing {
 		lines = append(lines, s.firingHint(ctx))
 	}
-	return Reply{Text: strings.Join(lines, "\n"), Changed: changed}
+	return Reply{Text: strings.Join(lines, "\n")}
 }
 
 // describe is an alert in a few words: "KubePodCrashLooping prod/api-7d9".

@@ -103,10 +103,10 @@ func TestCommands(t *testing.T) {
 }
 
 func TestCommandAckTwice(t *testing.T) {
-	c, _ := newCommands()
+	c, alerts := newCommands()
 	c.Command(context.Background(), Command{Actor: "bob", Text: "ack 12"})
 	r := c.Command(context.Background(), Command{Actor: "@alice", Text: "ack 12"})
-	if !strings.Contains(r.Text, "already acknowledged by bob") || len(r.Changed) != 0 {
-		t.Fatalf("second ack: %+v", r)
+	if !strings.Contains(r.Text, "already acknowledged by bob") || alerts[12].AckedBy != "bob" {
+		t.Fatalf("second ack: %+v, acked by %q", r, alerts[12].AckedBy)
 	}
 }

@@ -182,7 +182,29 @@ func (s *Service) render(ctx context.Context, groupID int64) (*Message, error) {
 		m.State = klaxon.StateAcknowledged
 	}
 	m.URL = m.AlertURL(top.ID)
+	m.LastFrom = lastChange(m.State, members)
 	return m, nil
+}
+
+// lastChange says who made the group's state what it is, from the latest
+// acknowledgement (or resolve) among the members shown: "acknowledged by
+// alice". Empty while firing.
+func lastChange(state klaxon.State, members []*klaxon.Alert) string {
+	var who string
+	var at time.Time
+	for _, a := range members {
+		by, when := a.AckedBy, a.AckedAt
+		if state == klaxon.StateResolved {
+			by, when = a.ResolvedBy, a.ResolvedAt
+		}
+		if by != "" && when.After(at) {
+			who, at = by, when
+		}
+	}
+	if who == "" || state == klaxon.StateFiring {
+		return ""
+	}
+	return string(state) + " by " + who
 }
 
 // groupTitle names a group: its alertname when the members share one,

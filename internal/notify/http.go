@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +24,23 @@ func NewHTTPClient() *http.Client {
 	}
 }
 
+// HTTPSOrLoopback accepts https URLs, and http ones to this machine (a
+// local relay or a test): for URLs that carry a secret.
+func HTTPSOrLoopback(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	switch u.Scheme {
+	case "https":
+		return true
+	case "http":
+		h := u.Hostname()
+		return h == "localhost" || h == "127.0.0.1" || h == "::1"
+	}
+	return false
+}
+
 // StatusError classifies a platform's HTTP answer: nil for 2xx; retryable
 // for 408, 429 and 5xx (honouring Retry-After); permanent for any other
 // status. It reads and closes nothing: pass the body the caller read.
@@ -33,16 +51,16 @@ func StatusError(platform string, resp *http.Response, body []byte) error {
 	err := fmt.Errorf("%s: HTTP %d: %s", platform, resp.StatusCode, snippet(body))
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
-		return RetryAfter(ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), err)
+		return RetryAfter(parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), err)
 	case resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode >= 500:
-		return RetryAfter(ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), err)
+		return RetryAfter(parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), err)
 	}
 	return Permanent(err)
 }
 
-// ParseRetryAfter reads a Retry-After header: seconds or an HTTP date.
+// parseRetryAfter reads a Retry-After header: seconds or an HTTP date.
 // Unparseable or absent gives 0 (the caller's backoff applies).
-func ParseRetryAfter(v string, now time.Time) time.Duration {
+func parseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0

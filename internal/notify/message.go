@@ -27,9 +27,11 @@ type Message struct {
 	Counts    klaxon.GroupCounts
 	Alerts    []*klaxon.Alert // up to MaxShown members, open first, most severe first
 	// URL links to the group's first alert in Klaxon; AlertURL to any.
-	URL      string
-	BaseURL  string
-	LastFrom string // who made the last state change, e.g. "acknowledged by alice"
+	URL     string
+	BaseURL string
+	// LastFrom says who made the group's state what it is, e.g.
+	// "acknowledged by alice"; empty while firing.
+	LastFrom string
 	At       time.Time
 }
 

@@ -314,3 +314,31 @@ func TestReminderWhileFiring(t *testing.T) {
 	}
 	e.ch.quiet(t, 200*time.Millisecond)
 }
+
+func TestGroupSaysWhoActed(t *testing.T) {
+	e := start(t, "routes:\n  receiver: ops\n")
+	a := e.fire(t, "PodCrash", "a")
+	b := e.fire(t, "PodCrash", "b")
+	for e.ch.next(t).Message.Counts.Total() != 2 {
+	}
+	for _, ack := range []struct {
+		id    int64
+		actor string
+	}{{a, "alice"}, {b, "bob"}} {
+		if _, err := e.alerts.Ack(context.Background(), ack.id, ack.actor); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for {
+		d := e.ch.next(t)
+		if d.Message.State == klaxon.StateAcknowledged {
+			if d.Message.LastFrom != "acknowledged by bob" {
+				t.Fatalf("LastFrom = %q, want the latest ack's actor", d.Message.LastFrom)
+			}
+			return
+		}
+		if d.Message.LastFrom != "" {
+			t.Fatalf("still firing, yet LastFrom = %q", d.Message.LastFrom)
+		}
+	}
+}

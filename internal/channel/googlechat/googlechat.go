@@ -90,7 +90,7 @@ func New(ch config.Channel, env notify.Env) (notify.Channel, error) {
 	if cfg.CertsURL == "" {
 		cfg.CertsURL = DefaultCertsURL
 	}
-	if !httpsOrLoopback(cfg.CertsURL) {
+	if !notify.HTTPSOrLoopback(cfg.CertsURL) {
 		return nil, ch.Errorf("certs_url", "%q is not an https URL", cfg.CertsURL)
 	}
 	for i, m := range cfg.Mention {
@@ -120,29 +120,12 @@ func checkWebhook(s string) error {
 	switch {
 	case err != nil || u.Host == "":
 		return errors.New("not a URL")
-	case !httpsOrLoopback(s):
+	case !notify.HTTPSOrLoopback(s):
 		return errors.New("not an https URL")
 	case u.Query().Get("key") == "" || u.Query().Get("token") == "":
 		return errors.New("has no key and token: copy the whole URL from the space's Apps & integrations → Webhooks")
 	}
 	return nil
-}
-
-// httpsOrLoopback accepts https URLs, and http ones to this machine (a
-// local relay or a test).
-func httpsOrLoopback(s string) bool {
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
-		return false
-	}
-	switch u.Scheme {
-	case "https":
-		return true
-	case "http":
-		h := u.Hostname()
-		return h == "localhost" || h == "127.0.0.1" || h == "::1"
-	}
-	return false
 }
 
 // ThreadKey is the key of a group's thread.

@@ -65,7 +65,7 @@ func New(ch config.Channel, env notify.Env) (notify.Channel, error) {
 	if cfg.URL == "" {
 		cfg.URL = DefaultURL
 	}
-	if !httpsOrLoopback(cfg.URL) {
+	if !notify.HTTPSOrLoopback(cfg.URL) {
 		return nil, ch.Errorf("url", "%q is not an https URL", cfg.URL)
 	}
 	switch {
@@ -90,23 +90,6 @@ func New(ch config.Channel, env notify.Env) (notify.Channel, error) {
 		client = notify.NewHTTPClient()
 	}
 	return &Channel{url: cfg.URL, routingKey: string(cfg.RoutingKey), severities: cfg.Severities, client: client, now: time.Now}, nil
-}
-
-// httpsOrLoopback accepts https URLs, and http ones to this machine (a
-// local relay or a test).
-func httpsOrLoopback(s string) bool {
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
-		return false
-	}
-	switch u.Scheme {
-	case "https":
-		return true
-	case "http":
-		h := u.Hostname()
-		return h == "localhost" || h == "127.0.0.1" || h == "::1"
-	}
-	return false
 }
 
 // Send triggers, acknowledges or resolves the group's incident when that
