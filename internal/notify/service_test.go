@@ -316,7 +316,7 @@ func TestReminderWhileFiring(t *testing.T) {
 }
 
 func TestGroupSaysWhoActed(t *testing.T) {
-	e := start(t, "routes:\n  receiver: ops\n")
+	e := start(t, "routes:\n  receiver: ops\n  group_interval: 50ms\n")
 	a := e.fire(t, "PodCrash", "a")
 	b := e.fire(t, "PodCrash", "b")
 	for e.ch.next(t).Message.Counts.Total() != 2 {
