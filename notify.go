@@ -87,3 +87,24 @@ type AlertObserver interface {
 	// has committed.
 	Committed()
 }
+
+// Observers is several observers acting as one, called in order; the first
+// error stops the change.
+type Observers []AlertObserver
+
+// AlertsChanged calls each observer in the caller's transaction.
+func (os Observers) AlertsChanged(ctx context.Context, tx Tx, changes []AlertChange) error {
+	for _, o := range os {
+		if err := o.AlertsChanged(ctx, tx, changes); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Committed tells each observer the transaction committed.
+func (os Observers) Committed() {
+	for _, o := range os {
+		o.Committed()
+	}
+}

@@ -38,6 +38,10 @@ type Store interface {
 	AlertMessages(ctx context.Context, alertID int64) ([]Message, error)
 	// Cursor returns a stored position (e.g. a Matrix sync token), or "".
 	Cursor(ctx context.Context, name string) (string, error)
+	// Diagnostics lists an alert's diagnostics runs, newest first.
+	Diagnostics(ctx context.Context, alertID int64) ([]*Diagnostics, error)
+	// DiagnosticsRun returns one diagnostics run, or an ENOTFOUND error.
+	DiagnosticsRun(ctx context.Context, id int64) (*Diagnostics, error)
 
 	// StartJobs starts working durable jobs with h until ctx ends or the store
 	// is closed.
@@ -98,6 +102,8 @@ type Tx interface {
 	SaveMessage(ctx context.Context, m *Message) error
 	// SetCursor stores a position for Store.Cursor.
 	SetCursor(ctx context.Context, name, value string) error
+	// InsertDiagnostics stores a diagnostics run and sets its ID.
+	InsertDiagnostics(ctx context.Context, d *Diagnostics) error
 
 	// Enqueue schedules a durable job to run at runAt (or now, if zero).
 	Enqueue(ctx context.Context, job Job, runAt time.Time) error

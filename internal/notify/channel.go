@@ -47,6 +47,44 @@ type Delivery struct {
 // double-posts.
 func (d Delivery) IdempotencyKey() string { return fmt.Sprintf("klaxon-%d.%d", d.ID, d.Version) }
 
+// Noter is a channel that can post a note in a group's thread, under the
+// message Send posted: diagnostics output, for now. Channels without
+// threads (PagerDuty) do not implement it.
+type Noter interface {
+	// Note posts n under the message whose Ref Send returned. Errors are
+	// classified as for Send.
+	Note(ctx context.Context, n NoteDelivery) error
+}
+
+// NoteDelivery is one post of a note.
+type NoteDelivery struct {
+	// Key is unique per note and channel, the same on every retry: use it
+	// as the platform's idempotency key (Matrix txnId).
+	Key  string
+	Ref  string // the group's message, as Send returned it
+	Note *Note
+}
+
+// Note is a follow-up in a group's thread: a title and items that each
+// have a heading, a one-line status and a body shown as preformatted text,
+// collapsed where the platform can (it can be long).
+type Note struct {
+	GroupID int64
+	AlertID int64
+	Title   string // e.g. "Diagnostics for alert 12: KubePodCrashLooping prod/api-7d9"
+	URL     string // the alert's page in Klaxon
+	Items   []NoteItem
+}
+
+// NoteItem is one entry of a note: for diagnostics, one command.
+type NoteItem struct {
+	Heading   string // the command as run
+	Status    string // e.g. "exit 0 in 0.4s", "refused: kubectl delete is not on the allowlist"
+	OK        bool   // ran and succeeded
+	Body      string // output, redacted and capped; may be empty
+	Truncated bool   // Body was cut at the output cap
+}
+
 // Commander runs a chat command typed by actor and returns the reply to post
 // where it was typed. Platform packages call it for every inbound command.
 type Commander interface {

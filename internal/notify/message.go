@@ -32,7 +32,24 @@ type Message struct {
 	// LastFrom says who made the group's state what it is, e.g.
 	// "acknowledged by alice"; empty while firing.
 	LastFrom string
-	At       time.Time
+	// Runbook is the primary alert's runbook, or nil when none matches
+	// (platforms then show the runbook_url annotation, if any).
+	Runbook *RunbookLink
+	At      time.Time
+}
+
+// MaxSteps is how many diagnose steps a message shows; the rest are a
+// click away.
+const MaxSteps = 3
+
+// RunbookLink is what a message shows of the runbook: its title, a link
+// to the whole of it served by Klaxon, and its first diagnose steps with
+// the alert's labels filled in, ready to copy.
+type RunbookLink struct {
+	Title string
+	URL   string   // Klaxon's page of the runbook, filled for this alert
+	Steps []string // up to MaxSteps, each a code block's text (maybe several lines)
+	More  int      // diagnose steps not shown
 }
 
 // Critical reports whether the group is at the top level (P0): chat
