@@ -40,9 +40,11 @@ type Config struct {
 	Severity     Severity      `yaml:"severity"`
 	// URL is where people reach this Klaxon, for links in messages
 	// (default http://<listen>).
-	URL      string    `yaml:"url"`
-	Channels []Channel `yaml:"channels"`
-	Routes   *Route    `yaml:"routes"`
+	URL         string      `yaml:"url"`
+	Channels    []Channel   `yaml:"channels"`
+	Routes      *Route      `yaml:"routes"`
+	Runbooks    Runbooks    `yaml:"runbooks"`
+	Diagnostics Diagnostics `yaml:"diagnostics"`
 }
 
 // APIToken lets a person or script use the API; its name is recorded as the
@@ -181,6 +183,7 @@ func (c *Config) setDefaults() {
 	if c.Severity.Label == "" {
 		c.Severity.Label = "severity"
 	}
+	c.Diagnostics.setDefaults()
 	for i := range c.Heartbeats {
 		if c.Heartbeats[i].Severity == "" {
 			c.Heartbeats[i].Severity = "critical"
@@ -247,6 +250,7 @@ func (c *Config) validate(d *doc) {
 	}
 	c.Severity.validate(d)
 	c.validateChannels(d)
+	c.validateRunbooks(d)
 }
 
 func (d *doc) checkName(key, name string, seen map[string]bool) {

@@ -378,6 +378,26 @@ func TestValidate(t *testing.T) {
 		// level is silently ignored (alerts without severity stay at P2).
 		{"severity default not a level of the default ladder", "severity:\n  default: SEV9\n",
 			`test.yaml:2: severity.default: "SEV9" is not one of the levels`},
+		{"runbooks dir missing", "runbooks:\n  dir: /nonexistent/runbooks\n",
+			`test.yaml:2: runbooks.dir: stat /nonexistent/runbooks: no such file or directory`},
+		{"runbooks dir is a file", "runbooks:\n  dir: /etc/hostname\n",
+			`test.yaml:2: runbooks.dir: /etc/hostname is not a directory`},
+		{"diagnostics without runbooks", "diagnostics:\n  enabled: true\n",
+			`test.yaml:2: diagnostics.enabled: diagnostics run runbook steps: set runbooks.dir too`},
+		{"diagnostics allow entry empty", "runbooks:\n  dir: /tmp\ndiagnostics:\n  enabled: true\n  allow: ['kubectl get', '  ']\n",
+			`test.yaml:5: diagnostics.allow[1]: empty: give a program and, usually, its first arguments, e.g. "kubectl get"`},
+		{"diagnostics allow program with alternatives", "runbooks:\n  dir: /tmp\ndiagnostics:\n  enabled: true\n  allow:\n    - kubectl|rm get\n",
+			`test.yaml:6: diagnostics.allow[0]: "kubectl|rm": the program must be named exactly`},
+		{"diagnostics allow empty alternative", "runbooks:\n  dir: /tmp\ndiagnostics:\n  enabled: true\n  allow:\n    - kubectl get||logs\n",
+			`test.yaml:6: diagnostics.allow[0]: "get||logs" has an empty alternative`},
+		{"diagnostics timeout too long", "runbooks:\n  dir: /tmp\ndiagnostics:\n  enabled: true\n  timeout: 1h\n",
+			`test.yaml:5: diagnostics.timeout: must be between 100ms and 5m (got 1h0m0s)`},
+		{"diagnostics bad redact pattern", "runbooks:\n  dir: /tmp\ndiagnostics:\n  enabled: true\n  redact: ['(unclosed']\n",
+			"test.yaml:5: diagnostics.redact[0]: error parsing regexp: missing closing ): `(unclosed`"},
+		{"diagnostics bad env name", "runbooks:\n  dir: /tmp\ndiagnostics:\n  enabled: true\n  env: [KUBE CONFIG]\n",
+			`test.yaml:5: diagnostics.env[0]: "KUBE CONFIG" is not an environment variable name`},
+		{"diagnostics concurrency zero after default is fine, negative is not", "runbooks:\n  dir: /tmp\ndiagnostics:\n  enabled: true\n  concurrency: -1\n",
+			`test.yaml:5: diagnostics.concurrency: must be between 1 and 64 (got -1)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -407,6 +427,8 @@ func TestValidateAccepts(t *testing.T) {
 		{"severity default names a level", "severity:\n  default: SEV2\n  levels:\n    - name: SEV1\n      values: [critical]\n    - name: SEV2\n      values: [warning]\n"},
 		{"severity default names a level of the default ladder", "severity:\n  default: P3\n"},
 		{"names with dots, dashes, underscores", "heartbeats:\n  - name: a.b_c-9\n    timeout: 1m\n"},
+		{"diagnostics off need no runbooks", "diagnostics:\n  enabled: false\n  timeout: 1h\n"},
+		{"diagnostics with defaults", "runbooks:\n  dir: /tmp\ndiagnostics:\n  enabled: true\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -746,5 +768,21 @@ func TestWriteStarterValues(t *testing.T) {
 				t.Errorf("Database: got %q, want %q", cfg.Database, want)
 			}
 		})
+	}
+}
+
+func TestDiagnosticsDefaultsAndAllowList(t *testing.T) {
+	cfg := mustParse(t, "runbooks:\n  dir: /tmp\ndiagnostics:\n  enabled: true\n  allow: ['kubectl get|describe', 'uptime', 'curl -s|-sS --max-time 5']\n", nil)
+	d := cfg.Diagnostics
+	if d.Timeout != config.DefaultDiagnosticsTimeout || d.MaxOutput != config.DefaultMaxOutput || d.Concurrency != config.DefaultConcurrency || d.MaxRunsPerMinute != config.DefaultMaxRunsPerMinute {
+		t.Errorf("defaults: got %+v", d)
+	}
+	want := []string{"kubectl get", "kubectl describe", "uptime", "curl -s --max-time 5", "curl -sS --max-time 5"}
+	if got := d.AllowList(); !slices.Equal(got, want) {
+		t.Errorf("AllowList:\ngot  %q\nwant %q", got, want)
+	}
+	def := mustParse(t, "runbooks:\n  dir: /tmp\ndiagnostics:\n  enabled: true\n", nil).Diagnostics
+	if got := def.AllowList(); !slices.Equal(got, []string{"kubectl get", "kubectl describe", "kubectl logs", "kubectl top", "kubectl events"}) {
+		t.Errorf("default AllowList: got %q", got)
 	}
 }

@@ -47,7 +47,13 @@ type Options struct {
 	// LISTEN/NOTIFY, so this bounds how late a job runs there.
 	PollInterval time.Duration
 	MaxWorkers   int
+	// DiagnosticsWorkers works diagnostics runs in a queue of their own, so
+	// slow commands never hold up reminders, notes or heartbeat checks.
+	DiagnosticsWorkers int
 }
+
+// queueDiagnostics is the queue of RunDiagnostics jobs.
+const queueDiagnostics = "diagnostics"
 
 // Migrate brings River's own tables up to date.
 func Migrate[TTx any](ctx context.Context, driver riverdriver.Driver[TTx]) error {
@@ -69,6 +75,8 @@ func New[TTx any](driver riverdriver.Driver[TTx], opts Options) (*Queue[TTx], er
 	workers := river.NewWorkers()
 	register[klaxon.HeartbeatCheck](workers, q.work)
 	register[klaxon.GroupReminder](workers, q.work)
+	register[klaxon.RunDiagnostics](workers, q.work)
+	register[klaxon.PostNote](workers, q.work)
 
 	logger := opts.Logger
 	if logger == nil {
@@ -81,13 +89,20 @@ func New[TTx any](driver riverdriver.Driver[TTx], opts Options) (*Queue[TTx], er
 	if maxWorkers <= 0 {
 		maxWorkers = 10
 	}
+	if opts.DiagnosticsWorkers <= 0 {
+		opts.DiagnosticsWorkers = 4
+	}
 	client, err := river.NewClient(driver, &river.Config{
-		Logger:            logger.With("component", "jobs"),
-		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: maxWorkers}},
+		Logger: logger.With("component", "jobs"),
+		Queues: map[string]river.QueueConfig{
+			river.QueueDefault: {MaxWorkers: maxWorkers},
+			queueDiagnostics:   {MaxWorkers: opts.DiagnosticsWorkers},
+		},
 		Workers:           workers,
 		FetchPollInterval: opts.PollInterval,
 		FetchCooldown:     min(opts.PollInterval, river.FetchCooldownDefault),
-		JobTimeout:        time.Minute,
+		// A diagnostics run is several commands, each with its own timeout.
+		JobTimeout: 5 * time.Minute,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)
@@ -129,9 +144,9 @@ func (q *Queue[TTx]) Insert(ctx context.Context, tx TTx, job klaxon.Job, runAt t
 	if !ok {
 		return fmt.Errorf("job %T cannot be queued", job)
 	}
-	var opts *river.InsertOpts
-	if !runAt.IsZero() {
-		opts = &river.InsertOpts{ScheduledAt: runAt}
+	opts := &river.InsertOpts{ScheduledAt: runAt}
+	if _, ok := job.(klaxon.RunDiagnostics); ok {
+		opts.Queue = queueDiagnostics
 	}
 	if _, err := q.client.InsertTx(ctx, tx, args, opts); err != nil {
 		return fmt.Errorf("insert %s job: %w", job.Kind(), err)

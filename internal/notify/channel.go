@@ -103,9 +103,11 @@ type Command struct {
 	Addressed bool
 }
 
-// Reply is the answer to a command: plain text, escaped by each platform.
+// Reply is the answer to a command: plain text, escaped by each platform,
+// and optionally a preformatted block after it (commands to copy).
 type Reply struct {
 	Text string
+	Code string
 }
 
 // Inbound is a channel that receives commands over HTTP (Slack, Google

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/klaxon-oss/klaxon"
+	"github.com/klaxon-oss/klaxon/internal/runbook"
 )
 
 // statusLimit bounds the alerts `status` lists.
@@ -18,6 +19,8 @@ const HelpText = `Klaxon commands:
   unack 12         put an acknowledged alert back to firing
   resolve 12       resolve: it is fixed
   status           what is firing and unacknowledged
+  runbook 12       the alert's runbook, its steps filled in (or: runbook KubeNodeNotReady)
+  diagnose 12      run the runbook's diagnostics again; the output goes to the alert's thread
   help             this text`
 
 // Commands runs the chat command grammar against the alert service. It is
@@ -26,6 +29,14 @@ type Commands struct {
 	Alerts   Alerts
 	Severity klaxon.SeverityPolicy
 	BaseURL  string
+	Runbooks *runbook.Catalog // nil: no runbooks
+	Diagnose Diagnoser        // nil: diagnostics are off
+}
+
+// Diagnoser runs an alert's runbook diagnostics on request, later: it
+// queues them and says how many commands will run.
+type Diagnoser interface {
+	Request(ctx context.Context, alertID int64, actor string) (commands int, err error)
 }
 
 // Command runs one chat command: the grammar is case-insensitive and
@@ -42,7 +53,7 @@ func (s *Commands) Command(ctx context.Context, cmd Command) Reply {
 		return Reply{}
 	}
 	verb, args := strings.ToLower(words[0]), words[1:]
-	if !addressed && isAction(verb) && !anyNumber(args) {
+	if !addressed && (isAction(verb) || verb == "diagnose") && !anyNumber(args) {
 		return Reply{} // "resolve it later": talk, not a command
 	}
 	switch verb {
@@ -54,6 +65,10 @@ func (s *Commands) Command(ctx context.Context, cmd Command) Reply {
 		return s.act(ctx, cmd.Actor, args, "resolved", s.Alerts.Resolve)
 	case "status":
 		return s.status(ctx)
+	case "runbook", "runbooks":
+		return s.runbook(ctx, args, addressed)
+	case "diagnose":
+		return s.diagnose(ctx, cmd.Actor, args)
 	case "help":
 		return Reply{Text: HelpText}
 	}
@@ -180,4 +195,104 @@ func (s *Commands) status(ctx context.Context) Reply {
 	}
 	lines = append(lines, "Say `ack <number>` to take one.")
 	return Reply{Text: strings.Join(lines, "\n")}
+}
+
+// maxListed bounds the runbooks `runbook` lists.
+const maxListed = 20
+
+// runbook answers "runbook 12" with the alert's runbook and its diagnose
+// steps filled from the alert, and "runbook NAME" with a runbook by slug
+// or alert name. Unaddressed, it answers only what it can find: "runbook
+// is out of date" is talk.
+func (s *Commands) runbook(ctx context.Context, args []string, addressed bool) Reply {
+	set := runbook.NewSet()
+	if s.Runbooks != nil {
+		set = s.Runbooks.Current()
+	}
+	if len(args) != 1 {
+		if !addressed {
+			return Reply{}
+		}
+		return Reply{Text: "Which runbook? Say `runbook 12` for an alert's, or `runbook NAME`.\n" + listRunbooks(set, s.BaseURL)}
+	}
+	arg := strings.TrimPrefix(args[0], "#")
+	if id, err := strconv.ParseInt(arg, 10, 64); err == nil {
+		a, _, err := s.Alerts.Alert(ctx, id)
+		switch klaxon.ErrorCode(err) {
+		case "":
+		case klaxon.ENOTFOUND:
+			return Reply{Text: fmt.Sprintf("No alert %d.\n%s", id, s.firingHint(ctx))}
+		default:
+			return Reply{Text: fmt.Sprintf("Could not read alert %d: internal error; try again.", id)}
+		}
+		rb := set.Match(a.Labels)
+		if rb == nil {
+			text := fmt.Sprintf("No runbook matches alert %d (%s).", id, describe(a))
+			if u := RunbookURL(a); u != "" {
+				text += " Its runbook_url: " + u
+			}
+			return Reply{Text: text}
+		}
+		l := LinkRunbook(rb, a, s.BaseURL, len(rb.Steps))
+		return Reply{
+			Text: fmt.Sprintf("Runbook for alert %d (%s): %s\n%s", id, describe(a), l.Title, l.URL),
+			Code: strings.Join(l.Steps, "\n\n"),
+		}
+	}
+	rb := set.Find(arg)
+	if rb == nil {
+		if !addressed {
+			return Reply{}
+		}
+		return Reply{Text: fmt.Sprintf("No runbook %q.\n%s", arg, listRunbooks(set, s.BaseURL))}
+	}
+	steps := make([]string, len(rb.Steps))
+	for i, st := range rb.Steps {
+		steps[i] = st.Text
+	}
+	return Reply{
+		Text: fmt.Sprintf("%s: %s/runbooks/%s", rb.Title, s.BaseURL, rb.Slug),
+		Code: strings.Join(steps, "\n\n"),
+	}
+}
+
+// listRunbooks names the runbooks there are, for a reply that found none.
+func listRunbooks(set *runbook.Set, baseURL string) string {
+	all := set.All()
+	if len(all) == 0 {
+		return "There are no runbooks (runbooks.dir in Klaxon's config)."
+	}
+	names := make([]string, 0, min(len(all), maxListed))
+	for i, rb := range all {
+		if i == maxListed {
+			names = append(names, "…")
+			break
+		}
+		names = append(names, rb.Slug)
+	}
+	return "Runbooks: " + strings.Join(names, ", ") + " (" + baseURL + "/runbooks)."
+}
+
+// diagnose queues an alert's runbook diagnostics again.
+func (s *Commands) diagnose(ctx context.Context, actor string, args []string) Reply {
+	if s.Diagnose == nil {
+		return Reply{Text: "Diagnostics are off: set diagnostics.enabled in Klaxon's config to run runbook steps."}
+	}
+	if len(args) != 1 {
+		return Reply{Text: "Which alert? Say it with its number, e.g. `diagnose 12`."}
+	}
+	id, err := strconv.ParseInt(strings.TrimPrefix(args[0], "#"), 10, 64)
+	if err != nil || id <= 0 {
+		return Reply{Text: fmt.Sprintf("%q is not an alert number.", args[0])}
+	}
+	n, err := s.Diagnose.Request(ctx, id, actor)
+	switch klaxon.ErrorCode(err) {
+	case "":
+		return Reply{Text: fmt.Sprintf("Running %d diagnostic command(s) for alert %d; the output will be posted in its thread and at %s/alerts/%d.", n, id, s.BaseURL, id)}
+	case klaxon.ENOTFOUND:
+		return Reply{Text: fmt.Sprintf("No alert %d.\n%s", id, s.firingHint(ctx))}
+	case klaxon.EINTERNAL:
+		return Reply{Text: fmt.Sprintf("Could not queue diagnostics for alert %d: internal error; try again.", id)}
+	}
+	return Reply{Text: klaxon.ErrorMessage(err) + "."}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/klaxon-oss/klaxon"
+	"github.com/klaxon-oss/klaxon/internal/runbook"
 )
 
 // failedEventMembers bounds how many of a group's alerts get a
@@ -183,7 +184,35 @@ func (s *Service) render(ctx context.Context, groupID int64) (*Message, error) {
 	}
 	m.URL = m.AlertURL(top.ID)
 	m.LastFrom = lastChange(m.State, members)
+	m.Runbook = s.runbookLink(top)
 	return m, nil
+}
+
+// runbookLink is what a message shows of the alert's runbook, or nil.
+func (s *Service) runbookLink(a *klaxon.Alert) *RunbookLink {
+	if s.runbooks == nil {
+		return nil
+	}
+	rb := s.runbooks.Current().Match(a.Labels)
+	if rb == nil {
+		return nil
+	}
+	return LinkRunbook(rb, a, s.baseURL, MaxSteps)
+}
+
+// LinkRunbook shows rb for alert a: a link to Klaxon's page of it with the
+// alert's labels filled in, and up to max diagnose steps filled.
+func LinkRunbook(rb *runbook.Runbook, a *klaxon.Alert, baseURL string, max int) *RunbookLink {
+	l := &RunbookLink{Title: rb.Title, URL: fmt.Sprintf("%s/runbooks/%s?alert=%d", strings.TrimSuffix(baseURL, "/"), rb.Slug, a.ID)}
+	vars := runbook.VarsOf(a)
+	for i, step := range rb.Steps {
+		if i == max {
+			l.More = len(rb.Steps) - max
+			break
+		}
+		l.Steps = append(l.Steps, runbook.Fill(step.Text, vars))
+	}
+	return l
 }
 
 // lastChange says who made the group's state what it is, from the latest

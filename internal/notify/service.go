@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/klaxon-oss/klaxon"
+	"github.com/klaxon-oss/klaxon/internal/runbook"
 )
 
 var (
@@ -48,6 +49,7 @@ type Alerts interface {
 	Unack(ctx context.Context, id int64, actor string) (*klaxon.Alert, error)
 	Resolve(ctx context.Context, id int64, actor string) (*klaxon.Alert, error)
 	Alerts(ctx context.Context, f klaxon.AlertFilter) ([]*klaxon.Alert, error)
+	Alert(ctx context.Context, id int64) (*klaxon.Alert, []klaxon.Event, error)
 }
 
 // Options configures a Service.
@@ -65,6 +67,8 @@ type Options struct {
 	// MaxBackoff caps the wait between retries of a failing channel.
 	// Default 1m.
 	MaxBackoff time.Duration
+	// Runbooks, if set, are matched to alerts and shown in messages.
+	Runbooks *runbook.Catalog
 }
 
 // Service routes alert changes into groups and delivers them.
@@ -78,6 +82,7 @@ type Service struct {
 	now      func() time.Time
 	poll     time.Duration
 	backoff  time.Duration
+	runbooks *runbook.Catalog
 
 	mu    sync.Mutex
 	wakes map[string]chan struct{} // per channel, capacity 1
@@ -88,7 +93,7 @@ func New(store klaxon.Store, opts Options) *Service {
 	s := &Service{
 		store: store, routes: opts.Routes, channels: opts.Channels,
 		severity: opts.Severity, baseURL: opts.BaseURL, log: opts.Logger, now: opts.Now,
-		poll: opts.PollInterval, backoff: opts.MaxBackoff,
+		poll: opts.PollInterval, backoff: opts.MaxBackoff, runbooks: opts.Runbooks,
 		wakes: make(map[string]chan struct{}),
 	}
 	if s.log == nil {
@@ -265,13 +270,20 @@ func (s *Service) queue(ctx context.Context, tx klaxon.Tx, g *klaxon.Group, at t
 	return nil
 }
 
-// HandleJob works the reminder job: a group still firing unacknowledged
-// after repeat_interval is posted about again, and the next reminder set.
+// HandleJob works the notifier's jobs: reminders and thread notes.
 func (s *Service) HandleJob(ctx context.Context, job klaxon.Job) error {
-	j, ok := job.(klaxon.GroupReminder)
-	if !ok {
-		return fmt.Errorf("notify: unknown job kind %q", job.Kind())
+	switch j := job.(type) {
+	case klaxon.GroupReminder:
+		return s.remind(ctx, j)
+	case klaxon.PostNote:
+		return s.postNote(ctx, j)
 	}
+	return fmt.Errorf("notify: unknown job kind %q", job.Kind())
+}
+
+// remind re-posts a group still firing unacknowledged after
+// repeat_interval, and sets the next reminder.
+func (s *Service) remind(ctx context.Context, j klaxon.GroupReminder) error {
 	g, counts, _, err := s.store.GroupView(ctx, j.GroupID, 0)
 	if klaxon.ErrorCode(err) == klaxon.ENOTFOUND {
 		return nil

@@ -49,6 +49,8 @@ func Run(t *testing.T, open func(t *testing.T) klaxon.Store) {
 		{"Messages", testMessages},
 		{"Cursors", testCursors},
 		{"NotifyRollbackKeepsNothing", testNotifyRollbackKeepsNothing},
+		{"Diagnostics", testDiagnostics},
+		{"DiagnosticsRollbackKeepsNothing", testDiagnosticsRollbackKeepsNothing},
 		{"Ping", func(t *testing.T, s klaxon.Store) {
 			if err := s.Ping(context.Background()); err != nil {
 				t.Fatalf("Ping: %v", err)
@@ -1181,5 +1183,133 @@ func testNotifyRollbackKeepsNothing(t *testing.T, s klaxon.Store) {
 	}
 	if v, err := s.Cursor(ctx, "matrix"); err != nil || v != "" {
 		t.Errorf("after rollback: Cursor = %q, %v; want empty", v, err)
+	}
+}
+
+// newDiagnostics returns a run for alertID with one result of each status.
+func newDiagnostics(alertID int64, requestedBy string, started time.Time) *klaxon.Diagnostics {
+	return &klaxon.Diagnostics{
+		AlertID:     alertID,
+		Runbook:     "kube-pod-crash-looping",
+		RequestedBy: requestedBy,
+		StartedAt:   started,
+		FinishedAt:  started.Add(2*time.Second + 345678*time.Microsecond),
+		Results: []klaxon.DiagnosticResult{
+			{
+				Command:  "kubectl -n payments get pod api-7d9 -o wide",
+				Status:   klaxon.DiagnosticOK,
+				Output:   "NAME      READY   STATUS             RESTARTS\napi-7d9   0/1     CrashLoopBackOff   12 (3m ago)\n",
+				Duration: 412345678 * time.Nanosecond,
+			},
+			{
+				Command:   "kubectl -n payments logs api-7d9 --tail=50",
+				Status:    klaxon.DiagnosticFailed,
+				ExitCode:  1,
+				Output:    "panic: connexion refusée « db » — 数据库 ✗ 🔥\r\n\tat main.go:42\n\n",
+				Truncated: true,
+				Duration:  time.Second + 1,
+			},
+			{
+				Command:  "kubectl -n payments describe pod api-7d9",
+				Status:   klaxon.DiagnosticTimeout,
+				ExitCode: -1,
+				Reason:   "killed after 10s",
+				Output:   "Name: api-7d9\n",
+				Duration: 10 * time.Second,
+			},
+			{Command: "rm -rf /var/lib/postgres", Status: klaxon.DiagnosticRefused, Reason: `"rm" is not on the allowlist`},
+			{Command: "pgcli -h db", Status: klaxon.DiagnosticError, Reason: `exec: "pgcli": executable file not found in $PATH`},
+		},
+	}
+}
+
+func testDiagnostics(t *testing.T, s klaxon.Store) {
+	ctx := context.Background()
+	a, b, quiet := newAlert("a"), newAlert("b"), newAlert("quiet")
+	insert(t, s, a, b, quiet)
+	// A zone other than UTC on the way in; times read back in UTC.
+	cest := time.FixedZone("CEST", 2*60*60)
+	first := newDiagnostics(a.ID, "", t0.Add(123456*time.Microsecond).In(cest))
+	other := newDiagnostics(b.ID, "", t0)
+	second := newDiagnostics(a.ID, "@alice:example.org", t0.Add(time.Hour))
+	second.Results = second.Results[:1]
+	update(t, s, func(ctx context.Context, tx klaxon.Tx) error {
+		for _, d := range []*klaxon.Diagnostics{first, other} {
+			if err := tx.InsertDiagnostics(ctx, d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	update(t, s, func(ctx context.Context, tx klaxon.Tx) error { return tx.InsertDiagnostics(ctx, second) })
+	if first.ID == 0 || other.ID <= first.ID || second.ID <= other.ID {
+		t.Fatalf("InsertDiagnostics set IDs %d, %d, %d; want them set and increasing", first.ID, other.ID, second.ID)
+	}
+	first.StartedAt, first.FinishedAt = first.StartedAt.UTC(), first.FinishedAt.UTC()
+
+	got, err := s.Diagnostics(ctx, a.ID)
+	if err != nil {
+		t.Fatalf("Diagnostics(%d): %v", a.ID, err)
+	}
+	if want := []*klaxon.Diagnostics{second, first}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Diagnostics(%d), newest first:\n got %s\nwant %s", a.ID, dump(got), dump(want))
+	}
+	for _, want := range []*klaxon.Diagnostics{first, other, second} {
+		got, err := s.DiagnosticsRun(ctx, want.ID)
+		if err != nil {
+			t.Errorf("DiagnosticsRun(%d): %v", want.ID, err)
+		} else if !reflect.DeepEqual(got, want) {
+			t.Errorf("DiagnosticsRun(%d):\n got %s\nwant %s", want.ID, dump(got), dump(want))
+		}
+	}
+	if _, err := s.DiagnosticsRun(ctx, 999999); klaxon.ErrorCode(err) != klaxon.ENOTFOUND {
+		t.Errorf("DiagnosticsRun(999999): got %v, want ENOTFOUND", err)
+	}
+	for _, id := range []int64{quiet.ID, 999999} {
+		if got, err := s.Diagnostics(ctx, id); err != nil || len(got) != 0 {
+			t.Errorf("Diagnostics(%d) of an alert without runs: got %s, %v; want none", id, dump(got), err)
+		}
+	}
+}
+
+// dump shows values behind pointers, for failure messages.
+func dump(v any) string {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Sprintf("%+v", v)
+	}
+	return string(b)
+}
+
+func testDiagnosticsRollbackKeepsNothing(t *testing.T, s klaxon.Store) {
+	ctx := context.Background()
+	a := newAlert("a")
+	insert(t, s, a)
+	kept := newDiagnostics(a.ID, "", t0)
+	update(t, s, func(ctx context.Context, tx klaxon.Tx) error { return tx.InsertDiagnostics(ctx, kept) })
+
+	boom := errors.New("boom")
+	lost := newDiagnostics(a.ID, "@alice:example.org", t0.Add(time.Minute))
+	err := s.Update(ctx, func(tx klaxon.Tx) error {
+		if err := tx.InsertDiagnostics(ctx, lost); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Update returned %v, want the callback's error", err)
+	}
+	if lost.ID == 0 {
+		t.Fatal("InsertDiagnostics did not set ID")
+	}
+	if got, err := s.DiagnosticsRun(ctx, lost.ID); klaxon.ErrorCode(err) != klaxon.ENOTFOUND {
+		t.Errorf("after rollback: DiagnosticsRun(%d) = %s, %v; want ENOTFOUND", lost.ID, dump(got), err)
+	}
+	got, err := s.Diagnostics(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].ID != kept.ID {
+		t.Errorf("after rollback: Diagnostics(%d) = %s, want only run %d", a.ID, dump(got), kept.ID)
 	}
 }
