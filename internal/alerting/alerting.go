@@ -289,6 +289,11 @@ func (s *Service) Messages(ctx context.Context, id int64) ([]klaxon.Message, err
 	return s.store.AlertMessages(ctx, id)
 }
 
+// Diagnostics lists the alert's diagnostics runs, newest first.
+func (s *Service) Diagnostics(ctx context.Context, id int64) ([]*klaxon.Diagnostics, error) {
+	return s.store.Diagnostics(ctx, id)
+}
+
 // Alerts lists alerts, newest first.
 func (s *Service) Alerts(ctx context.Context, f klaxon.AlertFilter) ([]*klaxon.Alert, error) {
 	return s.store.Alerts(ctx, f)

@@ -20,11 +20,14 @@ import (
 	"github.com/klaxon-oss/klaxon"
 	"github.com/klaxon-oss/klaxon/internal/alerting"
 	"github.com/klaxon-oss/klaxon/internal/config"
+	"github.com/klaxon-oss/klaxon/internal/diagnose"
 	"github.com/klaxon-oss/klaxon/internal/httpapi"
 	"github.com/klaxon-oss/klaxon/internal/jobs"
 	"github.com/klaxon-oss/klaxon/internal/notify"
 	"github.com/klaxon-oss/klaxon/internal/postgres"
+	"github.com/klaxon-oss/klaxon/internal/runbook"
 	"github.com/klaxon-oss/klaxon/internal/sqlite"
+	"github.com/klaxon-oss/klaxon/internal/webui"
 )
 
 // Options configures an App.
@@ -48,6 +51,8 @@ type App struct {
 	store    klaxon.Store
 	alerts   *alerting.Service
 	notifier *notify.Service
+	runbooks *runbook.Catalog
+	diag     *diagnose.Service // nil when diagnostics are off
 	channels map[string]notify.Channel
 	commands notify.Commander
 	server   *http.Server
@@ -66,7 +71,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	}
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	for _, cs := range [][]prometheus.Collector{alerting.Collectors(), httpapi.Collectors(), jobs.Collectors(), notify.Collectors(), {storeDuration}} {
+	for _, cs := range [][]prometheus.Collector{alerting.Collectors(), httpapi.Collectors(), jobs.Collectors(), notify.Collectors(), runbook.Collectors(), diagnose.Collectors(), {storeDuration}} {
 		registry.MustRegister(cs...)
 	}
 
@@ -77,6 +82,16 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	routes, err := notify.CompileRoutes(cfg.Routes)
 	if err != nil {
 		return nil, err
+	}
+	runbooks := runbook.NewCatalog(cfg.Runbooks.Dir, log.With("component", "runbooks"))
+	if err := runbooks.Reload(); err != nil {
+		return nil, fmt.Errorf("runbooks: %w", err)
+	}
+	var runner *diagnose.Runner
+	if cfg.Diagnostics.Enabled {
+		if runner, err = newRunner(cfg); err != nil {
+			return nil, err
+		}
 	}
 	store, writers, err := openStore(ctx, cfg.Database, log, opts.JobPollInterval)
 	if err != nil {
@@ -91,16 +106,29 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		BaseURL:  cfg.URL,
 		Logger:   log.With("component", "notify"),
 		Now:      opts.Now,
+		Runbooks: runbooks,
 	})
+	observers := klaxon.Observers{notifier}
+	var diag *diagnose.Service
+	commands := &notify.Commands{Severity: severity, BaseURL: cfg.URL, Runbooks: runbooks}
+	if runner != nil {
+		diag = diagnose.NewService(store, runner, runbooks, notifier, diagnose.ServiceOptions{
+			MaxAutoRuns: cfg.Diagnostics.MaxRunsPerMinute,
+			Logger:      log.With("component", "diagnostics"),
+			Now:         opts.Now,
+		})
+		observers = append(observers, diag)
+		commands.Diagnose = diag
+	}
 	alerts := alerting.New(store, alerting.Options{
 		Severity:   severity,
 		Heartbeats: heartbeats(cfg.Heartbeats),
 		Writers:    writers,
 		Now:        opts.Now,
 		Logger:     log,
-		Observer:   notifier,
+		Observer:   observers,
 	})
-	commands := &notify.Commands{Alerts: alerts, Severity: severity, BaseURL: cfg.URL}
+	commands.Alerts = alerts
 	chat := map[string]http.Handler{}
 	for name, ch := range channels {
 		if in, ok := ch.(notify.Inbound); ok {
@@ -112,13 +140,23 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		store.Close()
 		return nil, err
 	}
+	pages := &webui.Pages{Runbooks: runbooks, Logger: log, Alert: func(ctx context.Context, id int64) (*klaxon.Alert, error) {
+		a, _, err := alerts.Alert(ctx, id)
+		return a, err
+	}}
 	api := &httpapi.Server{
-		Alerts:  alerts,
-		Tokens:  tokens(cfg),
-		Chat:    chat,
-		Ready:   store.Ping,
-		Metrics: promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
-		Logger:  log,
+		Alerts:   alerts,
+		Tokens:   tokens(cfg),
+		Chat:     chat,
+		Runbooks: runbooks,
+		Pages:    pages.Handler(),
+		BaseURL:  cfg.URL,
+		Ready:    store.Ping,
+		Metrics:  promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
+		Logger:   log,
+	}
+	if diag != nil {
+		api.Diagnose = diag
 	}
 	ln := opts.Listener
 	if ln == nil {
@@ -134,6 +172,8 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		store:    store,
 		alerts:   alerts,
 		notifier: notifier,
+		runbooks: runbooks,
+		diag:     diag,
 		channels: channels,
 		commands: commands,
 		server: &http.Server{
@@ -171,6 +211,11 @@ func (a *App) Run(ctx context.Context) error {
 	handlers := jobMux{
 		klaxon.HeartbeatCheck{}.Kind(): a.alerts,
 		klaxon.GroupReminder{}.Kind():  a.notifier,
+		klaxon.PostNote{}.Kind():       a.notifier,
+		klaxon.RunDiagnostics{}.Kind(): diagnosticsOff{a.log},
+	}
+	if a.diag != nil {
+		handlers[klaxon.RunDiagnostics{}.Kind()] = a.diag
 	}
 	if err := a.store.StartJobs(ctx, handlers); err != nil {
 		a.close()
@@ -181,6 +226,10 @@ func (a *App) Run(ctx context.Context) error {
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	var background sync.WaitGroup
 	background.Go(func() { a.notifier.Run(bg) })
+	if a.opts.Config.Runbooks.Dir != "" {
+		background.Go(func() { a.watchRunbooks(bg) })
+		background.Go(func() { a.reloadOnHangup(bg) })
+	}
 	for name, ch := range a.channels {
 		if l, ok := ch.(notify.Listener); ok {
 			background.Go(func() {

@@ -155,6 +155,7 @@ func printAlert(g *globals, d *httpapi.AlertDetail, now time.Time) {
 	if len(a.Details) > 0 {
 		fmt.Fprintf(g.stdout, "\nDetails:\n  %s\n", clip(string(a.Details), 400))
 	}
+	printRunbookAndDiagnostics(g, d)
 	if len(d.Messages) > 0 {
 		fmt.Fprintln(g.stdout, "\nMessages:")
 		w = tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)

@@ -90,6 +90,8 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newChange(g, "ack", "Acknowledge alerts: you are on it", "acknowledged"),
 		newChange(g, "unack", "Return acknowledged alerts to firing", "unacknowledged"),
 		newChange(g, "resolve", "Resolve alerts by hand", "resolved"),
+		newRunbook(g),
+		newDiagnose(g),
 		newConfig(g),
 		newBench(g),
 	)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"regexp"
 	"slices"
@@ -314,4 +315,41 @@ func redactURL(s string) string {
 		}
 	}
 	return s
+}
+
+// secretKey names channel keys that hold credentials.
+var secretKey = regexp.MustCompile(`(?i)token|secret|password|key|webhook_url|url`)
+
+// Secrets lists every credential in the configuration, so output Klaxon
+// shows from elsewhere (diagnostics) can be scrubbed of them.
+func (c *Config) Secrets() []string {
+	var out []string
+	add := func(s string) {
+		if len(s) >= 8 {
+			out = append(out, s)
+		}
+	}
+	for _, t := range c.APITokens {
+		add(string(t.Token))
+	}
+	for _, in := range c.Integrations {
+		add(string(in.Token))
+	}
+	if u, err := url.Parse(c.Database); err == nil && u.User != nil {
+		if pass, ok := u.User.Password(); ok {
+			add(pass)
+		}
+	}
+	for _, ch := range c.Channels {
+		if ch.node == nil {
+			continue
+		}
+		for i := 0; i+1 < len(ch.node.Content); i += 2 {
+			k, v := ch.node.Content[i], ch.node.Content[i+1]
+			if v.Kind == yaml.ScalarNode && secretKey.MatchString(k.Value) {
+				add(v.Value)
+			}
+		}
+	}
+	return out
 }

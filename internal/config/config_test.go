@@ -786,3 +786,29 @@ func TestDiagnosticsDefaultsAndAllowList(t *testing.T) {
 		t.Errorf("default AllowList: got %q", got)
 	}
 }
+
+func TestSecrets(t *testing.T) {
+	cfg := mustParse(t, `database: postgres://klaxon:dbpassword123@db/klaxon
+api_tokens:
+  - name: cli
+    token: aaaaaaaaaaaaaaaa
+integrations:
+  - name: am
+    type: alertmanager
+    token: bbbbbbbbbbbbbbbb
+channels:
+  - name: ops
+    type: slack
+    token: xoxb-123456789
+    channel: C123
+`, nil)
+	got := cfg.Secrets()
+	for _, want := range []string{"dbpassword123", "aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb", "xoxb-123456789"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("Secrets() = %q, missing %q", got, want)
+		}
+	}
+	if slices.Contains(got, "C123") || slices.Contains(got, "ops") {
+		t.Errorf("Secrets() = %q: not secrets included", got)
+	}
+}

@@ -29,6 +29,10 @@ type AlertDetail struct {
 	Events []klaxon.Event `json:"events"`
 	// Messages are what the alert's groups produced on each channel.
 	Messages []klaxon.Message `json:"messages"`
+	// Runbook is the runbook matched to the alert, its steps filled.
+	Runbook *RunbookMatch `json:"runbook,omitempty"`
+	// Diagnostics are its runbook's diagnostics runs, newest first.
+	Diagnostics []*klaxon.Diagnostics `json:"diagnostics"`
 }
 
 func (s *Server) view(a *klaxon.Alert) Alert {
@@ -122,7 +126,15 @@ func (s *Server) getAlert(w http.ResponseWriter, r *http.Request) {
 	if msgs == nil {
 		msgs = []klaxon.Message{}
 	}
-	writeJSON(w, http.StatusOK, AlertDetail{Alert: s.view(a), Events: events, Messages: msgs})
+	diags, err := s.Alerts.Diagnostics(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if diags == nil {
+		diags = []*klaxon.Diagnostics{}
+	}
+	writeJSON(w, http.StatusOK, AlertDetail{Alert: s.view(a), Events: events, Messages: msgs, Runbook: s.runbookFor(a), Diagnostics: diags})
 }
 
 type alertChange func(ctx context.Context, id int64, actor string) (*klaxon.Alert, error)

@@ -93,3 +93,15 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 	}
 	return nil
 }
+
+// Runbook returns a runbook by slug or by an alert name it covers.
+func (c *Client) Runbook(ctx context.Context, name string) (*Runbook, error) {
+	var out Runbook
+	return &out, c.do(ctx, http.MethodGet, "/api/v1/runbooks/"+url.PathEscape(name), nil, &out)
+}
+
+// Diagnose queues an alert's runbook diagnostics.
+func (c *Client) Diagnose(ctx context.Context, id int64) (*DiagnoseResult, error) {
+	var out DiagnoseResult
+	return &out, c.do(ctx, http.MethodPost, fmt.Sprintf("/api/v1/alerts/%d/diagnose", id), nil, &out)
+}

@@ -20,6 +20,8 @@ import (
 
 	"github.com/klaxon-oss/klaxon"
 	"github.com/klaxon-oss/klaxon/internal/alerting"
+	"github.com/klaxon-oss/klaxon/internal/notify"
+	"github.com/klaxon-oss/klaxon/internal/runbook"
 )
 
 var requestDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -42,7 +44,14 @@ type Server struct {
 	// Chat holds the inbound endpoints of chat platforms by channel name,
 	// served at /api/v1/chat/<name>/…; each authenticates its own requests
 	// (platform signatures, not Klaxon tokens).
-	Chat     map[string]http.Handler
+	Chat map[string]http.Handler
+	// Runbooks are matched to alerts in the API; nil means none.
+	Runbooks *runbook.Catalog
+	// Diagnose queues an alert's diagnostics; nil when they are off.
+	Diagnose notify.Diagnoser
+	// Pages serves the human pages (runbooks) at /runbooks.
+	Pages    http.Handler
+	BaseURL  string
 	Ready    func(context.Context) error // database reachable
 	Metrics  http.Handler                // nil: promhttp.Handler()
 	Logger   *slog.Logger
@@ -75,6 +84,13 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/alerts/{id}/ack", s.person(s.changeAlert(s.Alerts.Ack)))
 	mux.HandleFunc("POST /api/v1/alerts/{id}/unack", s.person(s.changeAlert(s.Alerts.Unack)))
 	mux.HandleFunc("POST /api/v1/alerts/{id}/resolve", s.person(s.changeAlert(s.Alerts.Resolve)))
+	mux.HandleFunc("POST /api/v1/alerts/{id}/diagnose", s.person(s.diagnose))
+	mux.HandleFunc("GET /api/v1/runbooks", s.person(s.listRunbooks))
+	mux.HandleFunc("GET /api/v1/runbooks/{name}", s.person(s.getRunbook))
+	if s.Pages != nil {
+		mux.Handle("GET /runbooks", s.Pages)
+		mux.Handle("GET /runbooks/", s.Pages)
+	}
 
 	mux.HandleFunc("POST /api/v1/chat/{channel}/{kind...}", s.chat)
 

@@ -1,0 +1,64 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/klaxon-oss/klaxon"
+	"github.com/klaxon-oss/klaxon/internal/config"
+	"github.com/klaxon-oss/klaxon/internal/diagnose"
+)
+
+// newRunner builds the diagnostics runner from config: the output is
+// scrubbed of every credential the config holds, besides the patterns.
+func newRunner(cfg *config.Config) (*diagnose.Runner, error) {
+	d := cfg.Diagnostics
+	return diagnose.NewRunner(diagnose.Options{
+		Allow:       d.AllowList(),
+		Timeout:     d.Timeout,
+		MaxOutput:   d.MaxOutput,
+		Concurrency: d.Concurrency,
+		Redact:      d.RedactPatterns(),
+		Secrets:     cfg.Secrets(),
+		Env:         d.Env,
+	})
+}
+
+// watchRunbooks re-reads the runbooks when their directory changes, until
+// ctx ends. A broken file is logged by the catalog and left out; the
+// others keep being served.
+func (a *App) watchRunbooks(ctx context.Context) {
+	if err := a.runbooks.Watch(ctx); err != nil && ctx.Err() == nil {
+		a.log.Warn("not watching the runbooks directory; send SIGHUP to reload", "err", err)
+	}
+}
+
+// reloadOnHangup re-reads the runbooks on SIGHUP, until ctx ends.
+func (a *App) reloadOnHangup(ctx context.Context) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			if err := a.runbooks.Reload(); err != nil {
+				a.log.Error("reload runbooks", "err", err)
+			} else {
+				a.log.Info("runbooks reloaded", "runbooks", len(a.runbooks.Current().All()))
+			}
+		}
+	}
+}
+
+// diagnosticsOff drops diagnostics jobs queued while diagnostics were on.
+type diagnosticsOff struct{ log *slog.Logger }
+
+func (d diagnosticsOff) HandleJob(_ context.Context, job klaxon.Job) error {
+	d.log.Info("diagnostics are off; dropping a queued run", "job", job.Kind())
+	return nil
+}
