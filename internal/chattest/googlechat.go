@@ -48,7 +48,10 @@ type GoogleChatMessage struct {
 	Body      []byte     // the request body as sent
 }
 
-// GoogleChat is a fake Google Chat space with one incoming webhook.
+// GoogleChat is a fake Google Chat space with one incoming webhook. A post
+// whose requestId query parameter was seen before answers the message
+// that request created and posts nothing, as spaces.messages.create
+// documents.
 type GoogleChat struct {
 	// URL is the webhook URL, with the key and token the fake checks.
 	URL string
@@ -59,13 +62,16 @@ type GoogleChat struct {
 	msgs    []GoogleChatMessage
 	threads map[string]string // thread key → thread name
 	names   map[string]bool   // thread names
-	fail    failures
+	// requests maps each requestId to the message it created: a repeated
+	// ID returns that message and creates none, as Google documents.
+	requests map[string]int
+	fail     failures
 }
 
 // NewGoogleChat starts a fake Google Chat space, closed when t ends.
 func NewGoogleChat(t testing.TB) *GoogleChat {
 	t.Helper()
-	g := &GoogleChat{threads: map[string]string{}, names: map[string]bool{}}
+	g := &GoogleChat{threads: map[string]string{}, names: map[string]bool{}, requests: map[string]int{}}
 	g.srv = httptest.NewServer(http.HandlerFunc(g.serve))
 	t.Cleanup(g.srv.Close)
 	g.URL = g.srv.URL + "/v1/" + googleChatSpace + "/messages?key=" + googleChatKey + "&token=" + googleChatToken
@@ -133,6 +139,10 @@ func (g *GoogleChat) serve(w http.ResponseWriter, r *http.Request) {
 		googleChatError(w, status, errMsg)
 		return
 	}
+	if i, seen := g.requests[q.Get("requestId")]; seen {
+		googleChatAnswer(w, g.msgs[i]) // the first message, not this request's
+		return
+	}
 	msg, status, errMsg := g.file(body, q.Get("messageReplyOption"))
 	if status != 0 {
 		googleChatError(w, status, errMsg)
@@ -148,14 +158,26 @@ func (g *GoogleChat) serve(w http.ResponseWriter, r *http.Request) {
 			msg.Query[k] = v
 		}
 	}
+	if id := q.Get("requestId"); id != "" {
+		g.requests[id] = len(g.msgs)
+	}
 	g.msgs = append(g.msgs, msg)
-	// A webhook's answer holds the names plus what was sent.
+	googleChatAnswer(w, msg)
+}
+
+// googleChatAnswer answers a webhook post: the message's names plus what
+// was sent.
+func googleChatAnswer(w http.ResponseWriter, msg GoogleChatMessage) {
+	cards := msg.CardsV2
+	if cards == nil {
+		cards = json.RawMessage("null")
+	}
 	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
 	json.NewEncoder(w).Encode(map[string]any{
 		"name":       msg.Name,
 		"sender":     map[string]any{"name": "users/114022495153014004089", "displayName": "Klaxon", "type": "BOT"},
-		"text":       body.Text,
-		"cardsV2":    body.CardsV2,
+		"text":       msg.Text,
+		"cardsV2":    cards,
 		"createTime": time.Now().UTC().Format(time.RFC3339Nano),
 		"thread":     map[string]any{"name": msg.ThreadName},
 		"space":      map[string]any{"name": googleChatSpace, "type": "ROOM", "spaceType": "SPACE"},

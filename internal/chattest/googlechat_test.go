@@ -54,6 +54,25 @@ func TestGoogleChatThreads(t *testing.T) {
 	}
 }
 
+func TestGoogleChatRequestID(t *testing.T) {
+	g := chattest.NewGoogleChat(t)
+	target := g.URL + "&messageReplyOption=REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD&requestId=r1"
+	code, first := googleChatPost(t, target, `{"text":"first","thread":{"threadKey":"k1"}}`)
+	if code != http.StatusOK {
+		t.Fatalf("got %d %v", code, first)
+	}
+	code, again := googleChatPost(t, target, `{"text":"changed","thread":{"threadKey":"k1"}}`)
+	if code != http.StatusOK || again["name"] != first["name"] || again["text"] != "first" {
+		t.Errorf("repeated request ID: got %d %v, want the first message %v", code, again, first["name"])
+	}
+	if _, other := googleChatPost(t, strings.Replace(target, "r1", "r2", 1), `{"text":"second"}`); other["name"] == first["name"] {
+		t.Error("another request ID got the first message")
+	}
+	if g.Posts() != 3 || len(g.Messages()) != 2 || len(g.Thread("k1")) != 1 {
+		t.Errorf("got %d posts, %d messages, %d in the thread; want 3, 2, 1", g.Posts(), len(g.Messages()), len(g.Thread("k1")))
+	}
+}
+
 func TestGoogleChatRefuses(t *testing.T) {
 	g := chattest.NewGoogleChat(t)
 	for _, tc := range []struct {

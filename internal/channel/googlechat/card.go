@@ -16,6 +16,7 @@ const (
 	maxValue      = 300  // characters of a label value
 	maxParagraph  = 1500 // characters of a summary or description
 	maxMemberText = 300  // characters of a member's line in a group
+	maxStep       = 500  // characters of a runbook step
 )
 
 // chatMessage is the part of Chat's Message resource Klaxon sends.
@@ -46,8 +47,12 @@ type cardHeader struct {
 }
 
 type section struct {
-	Header  string   `json:"header,omitempty"`
-	Widgets []widget `json:"widgets"`
+	Header      string `json:"header,omitempty"`
+	Collapsible bool   `json:"collapsible,omitempty"`
+	// UncollapsibleWidgetsCount is set (to 0) on collapsible sections:
+	// all their widgets fold under the header.
+	UncollapsibleWidgetsCount *int     `json:"uncollapsibleWidgetsCount,omitempty"`
+	Widgets                   []widget `json:"widgets"`
 }
 
 // widget sets exactly one of its fields.
@@ -62,9 +67,14 @@ type textParagraph struct {
 }
 
 type decoratedText struct {
-	TopLabel string `json:"topLabel,omitempty"`
-	Text     string `json:"text"`
-	WrapText bool   `json:"wrapText,omitempty"`
+	TopLabel  string `json:"topLabel,omitempty"`
+	Text      string `json:"text"`
+	WrapText  bool   `json:"wrapText,omitempty"`
+	StartIcon *icon  `json:"startIcon,omitempty"`
+}
+
+type icon struct {
+	KnownIcon string `json:"knownIcon"`
 }
 
 type buttonList struct {
@@ -136,6 +146,9 @@ func renderCard(m *notify.Message, mentions []string) chatMessage {
 		widgets = append(widgets, paragraph("To acknowledge, tell Klaxon: <b>"+escHTML(hint)+"</b>"))
 	}
 	sections := []section{{Widgets: widgets}}
+	if rb := runbookSection(m.Runbook); rb != nil {
+		sections = append(sections, *rb)
+	}
 	if buttons := linkButtons(m); len(buttons) > 0 {
 		sections = append(sections, section{Widgets: []widget{{ButtonList: &buttonList{Buttons: buttons}}}})
 	}
@@ -229,11 +242,47 @@ func linkButtons(m *notify.Message) []button {
 		}
 	}
 	if a := m.Primary(); a != nil {
-		add("Runbook", notify.RunbookURL(a))
+		if m.Runbook == nil { // else Klaxon's runbook has its section
+			add("Runbook", notify.RunbookURL(a))
+		}
 		add("Source", a.SourceURL)
 	}
 	add("Open in Klaxon", m.URL)
 	return out
+}
+
+// runbookSection shows the runbook Klaxon matched: its title linked to
+// its page, its first steps (cards have no monospace, so each is a
+// paragraph of its own), and how many more it has. Nil without one.
+func runbookSection(rb *notify.RunbookLink) *section {
+	if rb == nil {
+		return nil
+	}
+	title := escHTML(cut(strings.Join(strings.Fields(rb.Title), " "), maxValue))
+	if title == "" {
+		title = "Runbook"
+	}
+	if u := notify.SafeURL(rb.URL); u != "" {
+		title = fmt.Sprintf(`<a href="%s">%s</a>`, html.EscapeString(u), title)
+	}
+	s := &section{Header: "Runbook", Widgets: []widget{{DecoratedText: &decoratedText{
+		Text: title, WrapText: true, StartIcon: &icon{KnownIcon: "DESCRIPTION"},
+	}}}}
+	for i, step := range rb.Steps {
+		if i == notify.MaxSteps {
+			break
+		}
+		if step = strings.Trim(step, "\r\n"); strings.TrimSpace(step) != "" {
+			s.Widgets = append(s.Widgets, paragraph(escHTML(cut(step, maxStep))))
+		}
+	}
+	switch {
+	case rb.More == 1:
+		s.Widgets = append(s.Widgets, paragraph("<i>+1 more step in the runbook</i>"))
+	case rb.More > 1:
+		s.Widgets = append(s.Widgets, paragraph(fmt.Sprintf("<i>+%d more steps in the runbook</i>", rb.More)))
+	}
+	return s
 }
 
 // followUp is the reply a later send posts in the group's thread, or ""

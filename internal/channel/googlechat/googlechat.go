@@ -5,7 +5,8 @@
 // An incoming webhook can post but never edit, so each group gets one thread
 // (keyed by the group): the first post is a card, and what people need to
 // hear later (acknowledged, resolved, more alerts, still firing) is a short
-// reply in that thread.
+// reply in that thread. Notes (diagnostics output) are cards in that
+// thread too.
 package googlechat
 
 import (
@@ -49,7 +50,8 @@ type Config struct {
 	Mention []string `yaml:"mention"`
 }
 
-// Channel posts to one space and answers its Chat app's events.
+// Channel posts to one space and answers its Chat app's events. It
+// implements notify.Channel, notify.Noter and notify.Inbound.
 type Channel struct {
 	name     string
 	webhook  string // secret: carries key and token
@@ -64,6 +66,7 @@ type Channel struct {
 
 var (
 	_ notify.Channel = (*Channel)(nil)
+	_ notify.Noter   = (*Channel)(nil)
 	_ notify.Inbound = (*Channel)(nil)
 )
 
@@ -147,7 +150,7 @@ func (c *Channel) Send(ctx context.Context, d notify.Delivery) (string, error) {
 	if d.Ref == "" || json.Unmarshal([]byte(d.Ref), &prev) != nil || prev.State == "" {
 		// First post, or a ref this version cannot read: post the card
 		// (into the same thread, by its key).
-		thread, err := c.post(ctx, renderCard(m, c.mentionsFor(m)))
+		thread, err := c.post(ctx, renderCard(m, c.mentionsFor(m)), "")
 		if err != nil {
 			return "", err
 		}
@@ -157,7 +160,7 @@ func (c *Channel) Send(ctx context.Context, d notify.Delivery) (string, error) {
 	if text == "" {
 		return d.Ref, nil
 	}
-	thread, err := c.post(ctx, chatMessage{Text: text, Thread: &chatThread{ThreadKey: ThreadKey(m.GroupID)}})
+	thread, err := c.post(ctx, chatMessage{Text: text, Thread: &chatThread{ThreadKey: ThreadKey(m.GroupID)}}, "")
 	if err != nil {
 		return "", err
 	}
@@ -182,11 +185,11 @@ func encodeRef(r ref) string {
 }
 
 // post sends one message to the webhook and returns its thread's name.
-func (c *Channel) post(ctx context.Context, msg chatMessage) (string, error) {
-	var body bytes.Buffer
-	enc := json.NewEncoder(&body)
-	enc.SetEscapeHTML(false) // what is escaped was escaped for Chat already
-	if err := enc.Encode(msg); err != nil {
+// requestID, when set, makes the post idempotent: Chat answers a repeated
+// request ID with the message it created the first time.
+func (c *Channel) post(ctx context.Context, msg chatMessage, requestID string) (string, error) {
+	body, err := encode(msg)
+	if err != nil {
 		return "", notify.Permanent(fmt.Errorf("googlechat: encode: %w", err))
 	}
 	u, err := url.Parse(c.webhook)
@@ -195,8 +198,11 @@ func (c *Channel) post(ctx context.Context, msg chatMessage) (string, error) {
 	}
 	q := u.Query()
 	q.Set("messageReplyOption", replyOption)
+	if requestID != "" {
+		q.Set("requestId", requestID)
+	}
 	u.RawQuery = q.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), &body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
 	if err != nil {
 		return "", notify.Permanent(errors.New("googlechat: cannot build the request"))
 	}
@@ -221,6 +227,17 @@ func (c *Channel) post(ctx context.Context, msg chatMessage) (string, error) {
 	}
 	_ = json.Unmarshal(raw, &answer) // a 2xx is a post, whatever its body says
 	return answer.Thread.Name, nil
+}
+
+// encode is msg as the webhook gets it.
+func encode(msg chatMessage) ([]byte, error) {
+	var body bytes.Buffer
+	enc := json.NewEncoder(&body)
+	enc.SetEscapeHTML(false) // what is escaped was escaped for Chat already
+	if err := enc.Encode(msg); err != nil {
+		return nil, err
+	}
+	return body.Bytes(), nil
 }
 
 // redact removes the webhook's key and token from a response body, which

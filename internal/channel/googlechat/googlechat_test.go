@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -127,10 +128,14 @@ func TestHostile(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := string(fake.Messages()[0].Body)
-	for _, bad := range []string{"<script", "<users/all>", "javascript:", "<img", "<a href", "<b>&amp;", "<https://evil", "<@U123>", "<!channel>"} {
+	for _, bad := range []string{"<script", "<users/all>", "javascript:", "<img", "<b>&amp;", "<https://evil", "<@U123>", "<!channel>", "</code>"} {
 		if strings.Contains(body, bad) {
 			t.Errorf("the post contains %q", bad)
 		}
+	}
+	// The only link in text is the runbook's, to Klaxon.
+	if got := regexp.MustCompile(`<a href=[^>]*>`).FindAllString(body, -1); len(got) != 1 || got[0] != `<a href=\"https://klaxon.example.org/runbooks/evil?alert=66\">` {
+		t.Errorf("got links %q, want only the runbook's", got)
 	}
 	var msg struct {
 		Text    string

@@ -3,8 +3,9 @@
 //
 // A group's message is posted once, under a transaction ID derived from the
 // delivery, so a retry never double-posts; later changes edit it in place
-// (m.replace) and reminders go to its thread. Listen follows the room with
-// /sync and answers commands such as "ack 12" in their thread.
+// (m.replace), and reminders and notes (diagnostics output) go to its
+// thread. Listen follows the room with /sync and answers commands such as
+// "ack 12" in their thread.
 package matrix
 
 import (
@@ -34,8 +35,8 @@ type Config struct {
 	Mention     []string      `yaml:"mention"`      // user IDs mentioned on critical messages
 }
 
-// Channel posts to one Matrix room. It implements notify.Channel and
-// notify.Listener.
+// Channel posts to one Matrix room. It implements notify.Channel,
+// notify.Noter and notify.Listener.
 type Channel struct {
 	name       string
 	homeserver string // without a trailing slash
@@ -53,6 +54,7 @@ type Channel struct {
 
 var (
 	_ notify.Channel  = (*Channel)(nil)
+	_ notify.Noter    = (*Channel)(nil)
 	_ notify.Listener = (*Channel)(nil)
 )
 

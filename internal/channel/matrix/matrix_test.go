@@ -387,3 +387,89 @@ func TestSendTimeout(t *testing.T) {
 		t.Errorf("got %v, want a retryable context error", err)
 	}
 }
+
+func TestNoteInThread(t *testing.T) {
+	fake, room, ch := fakeRoom(t)
+	r, err := ch.Send(t.Context(), notify.Delivery{ID: 3, Version: 1, Message: notifytest.Cases()["critical_firing"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := notify.NoteDelivery{Key: "klaxon-note-7-1", Ref: r, Note: notifytest.Notes()["note"]}
+	for range 2 { // the second is a retry after a lost answer: deduplicated
+		if err := ch.Note(t.Context(), n); err != nil {
+			t.Fatalf("Note: %v", err)
+		}
+	}
+	msgs := botMessages(fake, room)
+	if len(msgs) != 2 {
+		t.Fatalf("got %d bot messages, want the alert and one note", len(msgs))
+	}
+	alert, note := msgs[0], msgs[1]
+	if note.RelType != "m.thread" || note.RelatesTo != alert.EventID || note.InReplyTo != alert.EventID {
+		t.Errorf("note relates %s %s (reply to %s), want m.thread of %s", note.RelType, note.RelatesTo, note.InReplyTo, alert.EventID)
+	}
+	if note.TxnID != n.Key {
+		t.Errorf("note txn %q, want %q", note.TxnID, n.Key)
+	}
+	if note.MsgType != "m.notice" || len(note.Mentions) != 0 {
+		t.Errorf("note is %s mentioning %v, want a notice mentioning nobody", note.MsgType, note.Mentions)
+	}
+	if n := fake.Calls("send"); n != 3 {
+		t.Errorf("got %d send calls, want 3 (post, note, retried note)", n)
+	}
+	for _, want := range []string{"<details><summary>✅ <code>kubectl -n prod get pod api-7d9f -o wide</code> — exit 0 in 0.4s</summary>", "<p>⛔ <code>kubectl -n prod delete pod api-7d9f</code>"} {
+		if !strings.Contains(note.FormattedBody, want) {
+			t.Errorf("formatted_body lacks %s:\n%s", want, note.FormattedBody)
+		}
+	}
+
+	// Another note is another transaction.
+	n.Key = "klaxon-note-7-2"
+	if err := ch.Note(t.Context(), n); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(botMessages(fake, room)); got != 3 {
+		t.Errorf("got %d bot messages after a second note, want 3", got)
+	}
+}
+
+func TestNoteErrors(t *testing.T) {
+	tests := []struct {
+		name      string
+		status    int
+		permanent bool
+		wantWait  time.Duration
+	}{
+		{"rate limited", 429, false, 2 * time.Second},
+		{"server error", 503, false, 0},
+		{"forbidden", 403, true, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake, _, ch := fakeRoom(t)
+			r, err := ch.Send(t.Context(), notify.Delivery{ID: 3, Version: 1, Message: notifytest.Cases()["warning_firing"]})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fake.Fail(1, tt.status, tt.wantWait)
+			err = ch.Note(t.Context(), notify.NoteDelivery{Key: "klaxon-note-7-1", Ref: r, Note: notifytest.Notes()["note"]})
+			if err == nil || notify.IsPermanent(err) != tt.permanent {
+				t.Fatalf("got %v, want permanent %v", err, tt.permanent)
+			}
+			var de *notify.DeliveryError
+			if errors.As(err, &de) && de.RetryAfter != tt.wantWait {
+				t.Errorf("got retry after %v, want %v", de.RetryAfter, tt.wantWait)
+			}
+		})
+	}
+	_, _, ch := fakeRoom(t)
+	for name, n := range map[string]notify.NoteDelivery{
+		"bad ref": {Key: "k", Ref: "not json", Note: notifytest.Notes()["note"]},
+		"no note": {Key: "k", Ref: ref{Room: "!r:example.org", Event: "$e"}.String()},
+		"no key":  {Ref: ref{Room: "!r:example.org", Event: "$e"}.String(), Note: notifytest.Notes()["note"]},
+	} {
+		if err := ch.Note(t.Context(), n); !notify.IsPermanent(err) {
+			t.Errorf("%s: got %v, want a permanent error", name, err)
+		}
+	}
+}

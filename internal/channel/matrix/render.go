@@ -58,6 +58,7 @@ const (
 	maxValue       = 120
 	maxDescription = 2000
 	maxFields      = 15
+	maxStep        = 500 // one runbook step
 )
 
 // doc builds a message's plain body and its HTML side by side. Every
@@ -152,8 +153,9 @@ func alert(d *doc, m *notify.Message, a *klaxon.Alert) {
 		}
 		d.add(strings.Join(text, " · "), "<p>"+strings.Join(h, " · ")+"</p>")
 	}
+	runbook(d, m.Runbook)
 	links(d, []link{
-		{"Runbook", notify.RunbookURL(a)},
+		{"Runbook", annotationRunbook(m, a)},
 		{"Source", notify.SafeURL(a.SourceURL)},
 		{fmt.Sprintf("Alert #%d in Klaxon", a.ID), notify.SafeURL(m.URL)},
 	})
@@ -204,7 +206,64 @@ func group(d *doc, m *notify.Message) {
 	if more := m.Counts.Total() - len(m.Alerts); more > 0 {
 		d.add(fmt.Sprintf("… and %d more", more), fmt.Sprintf("<p>… and %d more</p>", more))
 	}
+	runbook(d, m.Runbook)
 	links(d, []link{{"Open in Klaxon", notify.SafeURL(m.URL)}})
+}
+
+// runbook shows the runbook Klaxon matched: its title as a link, its first
+// steps as code to copy, and how many more it has. The steps carry label
+// values, so they are escaped like any alert text.
+func runbook(d *doc, rb *notify.RunbookLink) {
+	if rb == nil {
+		return
+	}
+	title := oneLine(rb.Title, maxLine)
+	if title == "" {
+		title = "Runbook"
+	}
+	text, h := "📖 Runbook: "+title, "<p>📖 Runbook: "+esc(title)+"</p>"
+	if u := notify.SafeURL(rb.URL); u != "" {
+		text += " — " + u
+		h = fmt.Sprintf(`<p>📖 Runbook: <a href="%s">%s</a></p>`, esc(u), esc(title))
+	}
+	d.add(text, h)
+	for i, step := range rb.Steps {
+		if i == notify.MaxSteps {
+			break
+		}
+		step = truncate(strings.Trim(step, "\r\n"), maxStep)
+		if strings.TrimSpace(step) == "" {
+			continue
+		}
+		d.add(indent(step), "<pre><code>"+esc(step)+"</code></pre>")
+	}
+	if rb.More > 0 {
+		more := moreSteps(rb.More)
+		d.add(more, "<p>"+esc(more)+"</p>")
+	}
+}
+
+// moreSteps says how many steps the message leaves to the runbook's page.
+func moreSteps(n int) string {
+	if n == 1 {
+		return "+1 more step in the runbook"
+	}
+	return fmt.Sprintf("+%d more steps in the runbook", n)
+}
+
+// annotationRunbook is the alert's runbook_url annotation, shown only when
+// Klaxon has no runbook of its own for the message.
+func annotationRunbook(m *notify.Message, a *klaxon.Alert) string {
+	if m.Runbook != nil {
+		return ""
+	}
+	return notify.RunbookURL(a)
+}
+
+// indent is preformatted text for the plain body: every line indented
+// four spaces, as Markdown reads a code block.
+func indent(s string) string {
+	return "    " + strings.ReplaceAll(s, "\n", "\n    ")
 }
 
 type link struct{ text, url string }

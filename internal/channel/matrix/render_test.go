@@ -37,10 +37,106 @@ func TestRenderGolden(t *testing.T) {
 				t.Errorf("rendering differs from %s (run go test -update if intended)\ngot:\n%s", path, b)
 			}
 			checkSafeHTML(t, got.FormattedBody)
+			checkBalanced(t, got.FormattedBody)
 			if m.Critical() != (len(got.Mentions.UserIDs) > 0) {
 				t.Errorf("critical %v, mentions %v", m.Critical(), got.Mentions.UserIDs)
 			}
 		})
+	}
+}
+
+// TestNoteGolden renders every sample note to the content Note would PUT,
+// compared with testdata/<name>.golden.
+func TestNoteGolden(t *testing.T) {
+	for name, n := range notifytest.Notes() {
+		t.Run(name, func(t *testing.T) {
+			got := fitNote(n, "$root")
+			b := indentJSON(t, got)
+			path := filepath.Join("testdata", name+".golden")
+			if *update {
+				if err := os.WriteFile(path, b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if !bytes.Equal(b, want) {
+				t.Errorf("rendering differs from %s (run go test -update if intended)\ngot:\n%s", path, b)
+			}
+			checkSafeHTML(t, got.FormattedBody)
+			checkBalanced(t, got.FormattedBody)
+			if got.MsgType != "m.notice" || got.Mentions == nil || len(got.Mentions.UserIDs) != 0 {
+				t.Errorf("got msgtype %q mentions %+v, want a notice that mentions nobody", got.MsgType, got.Mentions)
+			}
+		})
+	}
+}
+
+// TestNoteFits cuts a note of huge outputs to fit in one event, and says
+// where the rest is.
+func TestNoteFits(t *testing.T) {
+	n := notifytest.Notes()["note"]
+	for i := range n.Items {
+		n.Items[i].Body = strings.Repeat("<&\"\x1b>", 20000)
+	}
+	got := fitNote(n, "$root")
+	b, err := marshal(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) > maxNoteEvent {
+		t.Errorf("note event is %d bytes, limit %d", len(b), maxNoteEvent)
+	}
+	if c := strings.Count(got.FormattedBody, "(cut, see <a href=\"https://klaxon.example.org/alerts/12\">Klaxon</a>)"); c != len(n.Items) {
+		t.Errorf("got %d cut notices in formatted_body, want %d (one per item)", c, len(n.Items))
+	}
+	checkSafeHTML(t, got.FormattedBody)
+	checkBalanced(t, got.FormattedBody)
+}
+
+// TestRunbookReplacesAnnotation shows the runbook_url annotation only when
+// Klaxon has no runbook for the message.
+func TestRunbookReplacesAnnotation(t *testing.T) {
+	m := notifytest.Cases()["critical_firing"]
+	with := render(m, nil)
+	if strings.Contains(with.Body, "https://runbooks.example.org/") || !strings.Contains(with.Body, "📖 Runbook: Pod crash looping — https://klaxon.example.org/runbooks/pod-crash-looping?alert=12") {
+		t.Errorf("with a runbook, body:\n%s", with.Body)
+	}
+	if !strings.Contains(with.FormattedBody, "<p>+2 more steps in the runbook</p>") || strings.Count(with.FormattedBody, "<pre><code>") != 2 {
+		t.Errorf("with a runbook, formatted_body:\n%s", with.FormattedBody)
+	}
+	m.Runbook = nil
+	without := render(m, nil)
+	if !strings.Contains(without.Body, "Runbook: https://runbooks.example.org/KubePodCrashLooping") || strings.Contains(without.Body, "📖") {
+		t.Errorf("without a runbook, body:\n%s", without.Body)
+	}
+	group := render(notifytest.Cases()["group"], nil)
+	if n := strings.Count(group.FormattedBody, "📖 Runbook"); n != 1 {
+		t.Errorf("group shows the runbook %d times, want once", n)
+	}
+}
+
+// checkBalanced fails unless every tag that opens in html closes, in order:
+// text that closes a tag early (</code></pre></details>) would break out.
+func checkBalanced(t *testing.T, html string) {
+	t.Helper()
+	var open []string
+	for _, m := range tagPattern.FindAllStringSubmatch(html, -1) {
+		switch {
+		case m[2] == "br":
+		case m[1] == "":
+			open = append(open, m[2])
+		case len(open) == 0 || open[len(open)-1] != m[2]:
+			t.Errorf("</%s> closes %v: %s", m[2], open, html)
+			return
+		default:
+			open = open[:len(open)-1]
+		}
+	}
+	if len(open) > 0 {
+		t.Errorf("tags left open %v: %s", open, html)
 	}
 }
 
@@ -53,6 +149,7 @@ func TestRenderHostile(t *testing.T) {
 		"edit":     *replacement(render(m, nil), "$e").NewContent,
 		"reminder": reminder(m, "$e", nil),
 		"reply":    notice(`<script>alert(1)</script> <a href="javascript:x">`, "$e", "$e"),
+		"note":     renderNote(notifytest.Notes()["note_hostile"], "$e", maxNoteBody),
 	} {
 		t.Run(name, func(t *testing.T) {
 			checkSafeHTML(t, c.FormattedBody)
@@ -68,7 +165,10 @@ func TestRenderHostile(t *testing.T) {
 var (
 	tagPattern  = regexp.MustCompile(`<(/?)([a-zA-Z0-9-]+)([^>]*)>`)
 	hrefPattern = regexp.MustCompile(`href="([^"]*)"`)
-	allowedTags = map[string]bool{"p": true, "b": true, "br": true, "font": true, "a": true, "code": true, "ul": true, "li": true}
+	allowedTags = map[string]bool{
+		"p": true, "b": true, "br": true, "font": true, "a": true, "code": true, "ul": true, "li": true,
+		"pre": true, "details": true, "summary": true,
+	}
 )
 
 // checkSafeHTML fails unless html uses only the tags render writes, and

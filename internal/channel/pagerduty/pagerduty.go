@@ -30,6 +30,13 @@ const routingKeyLen = 32
 // maxSummary is PagerDuty's limit on payload.summary, in characters.
 const maxSummary = 1024
 
+// Bounds on the runbook's text, so an event stays far below PagerDuty's
+// 512 KB.
+const (
+	maxLinkText = 300
+	maxStep     = 4000
+)
+
 // Event actions, which are also the Ref a Send returns.
 const (
 	actionTrigger     = "trigger"
@@ -155,6 +162,10 @@ type details struct {
 	State  klaxon.State       `json:"state"`
 	Counts klaxon.GroupCounts `json:"counts"`
 	Alerts []alertDetail      `json:"alerts"`
+	// Runbook and RunbookSteps are the runbook Klaxon matched, its title
+	// and first diagnose steps; links has its URL.
+	Runbook      string   `json:"runbook,omitempty"`
+	RunbookSteps []string `json:"runbook_steps,omitempty"`
 }
 
 type alertDetail struct {
@@ -210,12 +221,36 @@ func (c *Channel) event(action string, m *notify.Message) event {
 		ev.Links = append(ev.Links, link{Href: u, Text: "Klaxon"})
 		ev.Client, ev.ClientURL = "Klaxon", u
 	}
-	if a := m.Primary(); a != nil {
+	if rb := m.Runbook; rb != nil {
+		addRunbook(&ev, rb)
+	} else if a := m.Primary(); a != nil {
 		if u := notify.RunbookURL(a); u != "" {
 			ev.Links = append(ev.Links, link{Href: u, Text: "Runbook"})
 		}
 	}
 	return ev
+}
+
+// addRunbook puts the runbook Klaxon matched into a trigger: a link, and
+// its title and first steps in the custom details (free-form JSON, shown
+// as it is on the incident).
+func addRunbook(ev *event, rb *notify.RunbookLink) {
+	title := strings.Join(strings.Fields(rb.Title), " ")
+	if u := notify.SafeURL(rb.URL); u != "" {
+		text := "Runbook"
+		if title != "" {
+			text += ": " + truncate(title, maxLinkText)
+		}
+		ev.Links = append(ev.Links, link{Href: u, Text: text})
+	}
+	d := &ev.Payload.CustomDetails
+	d.Runbook = title
+	for i, step := range rb.Steps {
+		if i == notify.MaxSteps {
+			break
+		}
+		d.RunbookSteps = append(d.RunbookSteps, truncate(step, maxStep))
+	}
 }
 
 // label is the primary alert's label k, else the group's.

@@ -286,7 +286,7 @@ func TestTriggerWithoutMembers(t *testing.T) {
 	fake := chattest.NewPagerDuty(t)
 	ch := newChannel(t, fake, "")
 	m := at(0, klaxon.StateFiring)
-	m.Alerts, m.URL = nil, ""
+	m.Alerts, m.URL, m.Runbook = nil, "", nil // no primary alert, so no runbook either
 	if _, err := ch.Send(context.Background(), notify.Delivery{Message: m}); err != nil {
 		t.Fatal(err)
 	}

@@ -60,6 +60,12 @@ func render(m *notify.Message, mention string) rendered {
 	if body := bodyText(m); body != "" {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncMrkdwn(body, maxSection)), nil, nil))
 	}
+	if rb := runbookText(m.Runbook); rb != "" {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(rb), nil, nil))
+		if l := runbookLink(m.Runbook); l != "" {
+			text += "\nRunbook: " + l
+		}
+	}
 	if ctx := contextText(m); ctx != "" {
 		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(truncMrkdwn(ctx, maxContext))))
 	}
@@ -168,7 +174,8 @@ func stateWord(a *klaxon.Alert) string {
 func contextText(m *notify.Message) string {
 	var parts []string
 	if a := m.Primary(); a != nil {
-		if l := link(notify.RunbookURL(a), "Runbook"); l != "" {
+		// Klaxon's own runbook has its section; else the alert's link.
+		if l := link(notify.RunbookURL(a), "Runbook"); l != "" && m.Runbook == nil {
 			parts = append(parts, l)
 		}
 		if l := link(a.SourceURL, "Source"); l != "" {
@@ -182,6 +189,79 @@ func contextText(m *notify.Message) string {
 		parts = append(parts, "Reply `"+escape(hint)+"`")
 	}
 	return strings.Join(parts, " · ")
+}
+
+// maxStep is what one runbook step may take in the runbook's section.
+const maxStep = 800
+
+// runbookText is the runbook's section: its title as a link, its first
+// steps as code blocks, and how many more there are; "" without one. The
+// steps share what the title leaves of maxSection, so no fence is cut.
+func runbookText(rb *notify.RunbookLink) string {
+	if rb == nil {
+		return ""
+	}
+	head := "*Runbook:* " + runbookLink(rb)
+	var more string
+	switch {
+	case rb.More == 1:
+		more = "\n+1 more step in the runbook"
+	case rb.More > 1:
+		more = fmt.Sprintf("\n+%d more steps in the runbook", rb.More)
+	}
+	var steps []string
+	for i, step := range rb.Steps {
+		if i == notify.MaxSteps {
+			break
+		}
+		if step = strings.Trim(step, "\r\n"); strings.TrimSpace(step) != "" {
+			steps = append(steps, escape(step))
+		}
+	}
+	text := head
+	if len(steps) > 0 {
+		// Each step also takes a newline, two fences and what codeBlock
+		// may add; an ellipsis ends a cut one.
+		room := maxSection - utf8.RuneCountInString(head+more) - len(steps)*12
+		budget := min(maxStep, room/len(steps))
+		for _, s := range steps {
+			block, _ := codeBlock(s, max(budget, 1))
+			text += "\n" + block
+		}
+	}
+	return text + more
+}
+
+// runbookLink is the runbook's title linked to its page, or the escaped
+// title alone when the URL is not http(s).
+func runbookLink(rb *notify.RunbookLink) string {
+	title := truncate(strings.Join(strings.Fields(rb.Title), " "), maxLabel)
+	if title == "" {
+		title = "Runbook"
+	}
+	if l := link(rb.URL, title); l != "" {
+		return l
+	}
+	return escape(title)
+}
+
+// codeBlock fences escaped mrkdwn as a code block of at most n characters
+// of it, and says whether it had to cut. A run of backticks in the text
+// would end the block early (and let the rest be read as formatting), so
+// a zero-width space breaks every run of three, and keeps a backtick at
+// either end from joining the fence.
+func codeBlock(escaped string, n int) (block string, cut bool) {
+	for strings.Contains(escaped, "```") {
+		escaped = strings.ReplaceAll(escaped, "```", "``\u200b`")
+	}
+	cutText := truncMrkdwn(escaped, n)
+	if strings.HasPrefix(cutText, "`") {
+		cutText = "\u200b" + cutText
+	}
+	if strings.HasSuffix(cutText, "`") {
+		cutText += "\u200b"
+	}
+	return "```" + cutText + "```", utf8.RuneCountInString(escaped) > n
 }
 
 // buttons are Ack (the firing members shown, exactly what AckHint says to
@@ -294,14 +374,16 @@ func escape(s string) string { return escaper.Replace(s) }
 
 // link is a mrkdwn link to u, or "" unless u is an http(s) URL. A URL
 // cannot end the link early: |, < and > are encoded, and one with spaces or
-// control characters is refused.
+// control characters is refused. The label is escaped, and its pipes, which
+// mrkdwn has no escape for, become a look-alike (∣), so the link holds
+// exactly one |.
 func link(u, label string) string {
 	u = notify.SafeURL(u)
 	if u == "" || strings.ContainsFunc(u, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
 		return ""
 	}
 	u = strings.NewReplacer("|", "%7C", "<", "%3C", ">", "%3E").Replace(u)
-	return "<" + escape(u) + "|" + escape(label) + ">"
+	return "<" + escape(u) + "|" + strings.ReplaceAll(escape(label), "|", "∣") + ">"
 }
 
 func plain(s string) *slack.TextBlockObject {

@@ -40,11 +40,9 @@ func (c *Channel) Send(ctx context.Context, d notify.Delivery) (string, error) {
 	adopted := false
 	switch {
 	case d.Ref != "":
-		if err := json.Unmarshal([]byte(d.Ref), &r); err != nil || r.TS == "" {
-			return "", notify.Permanent(fmt.Errorf("slack: unreadable ref %q", d.Ref))
-		}
-		if r.Channel == "" {
-			r.Channel = c.channel
+		var err error
+		if r, err = c.parseRef(d.Ref); err != nil {
+			return "", err
 		}
 	case d.Attempt > 1:
 		// An earlier attempt may have posted and then failed to save the
@@ -157,6 +155,18 @@ func sameID(v any, id int64) bool {
 	return false
 }
 
+// parseRef reads what Send returned; an unreadable ref is permanent.
+func (c *Channel) parseRef(s string) (ref, error) {
+	var r ref
+	if err := json.Unmarshal([]byte(s), &r); err != nil || r.TS == "" {
+		return ref{}, notify.Permanent(fmt.Errorf("slack: unreadable ref %q", s))
+	}
+	if r.Channel == "" {
+		r.Channel = c.channel
+	}
+	return r, nil
+}
+
 func (r ref) encode() string {
 	b, _ := json.Marshal(r)
 	return string(b)
@@ -170,7 +180,7 @@ var permanent = map[string]bool{
 	"ekm_access_denied": true, "team_access_not_granted": true, "restricted_action": true,
 	"channel_not_found": true, "not_in_channel": true, "is_archived": true,
 	"invalid_blocks": true, "invalid_blocks_format": true, "invalid_attachments": true, "too_many_attachments": true,
-	"msg_too_long": true, "no_text": true, "invalid_arguments": true,
+	"msg_too_long": true, "msg_blocks_too_long": true, "no_text": true, "invalid_arguments": true,
 	"invalid_metadata_format": true, "invalid_metadata_schema": true, "metadata_too_large": true,
 	"message_not_found": true, "cant_update_message": true, "edit_window_closed": true,
 }

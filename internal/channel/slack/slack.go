@@ -40,7 +40,8 @@ var (
 	groupID   = regexp.MustCompile(`^S[A-Z0-9]{2,}$`)
 )
 
-// Channel is a Slack channel. It implements notify.Channel and notify.Inbound.
+// Channel is a Slack channel. It implements notify.Channel, notify.Noter
+// and notify.Inbound.
 type Channel struct {
 	name     string
 	channel  string
@@ -58,6 +59,7 @@ type Channel struct {
 
 var (
 	_ notify.Channel = (*Channel)(nil)
+	_ notify.Noter   = (*Channel)(nil)
 	_ notify.Inbound = (*Channel)(nil)
 	_ notify.Factory = New
 )

@@ -2,6 +2,11 @@
 // user's choosing, for tools Klaxon has no package for. Every request
 // carries a delivery ID (the same on a retry, so receivers can drop
 // duplicates) and an HMAC-SHA256 signature of the body that Verify checks.
+//
+// Two bodies are posted: a group's state (Payload, which has no "type"
+// field, as it had none before notes) and a note about the group, such as
+// diagnostics output (NotePayload, whose "type" is always "note"). A
+// receiver tells them apart by that field.
 package webhook
 
 import (
@@ -47,7 +52,8 @@ type Config struct {
 	Headers map[string]string `yaml:"headers"`
 }
 
-// Channel posts to one webhook.
+// Channel posts to one webhook. It implements notify.Channel and
+// notify.Noter.
 type Channel struct {
 	url     string
 	secret  []byte
@@ -55,7 +61,10 @@ type Channel struct {
 	client  *http.Client
 }
 
-var _ notify.Channel = (*Channel)(nil)
+var (
+	_ notify.Channel = (*Channel)(nil)
+	_ notify.Noter   = (*Channel)(nil)
+)
 
 // reserved headers are Klaxon's own: configured headers may not replace them.
 var reserved = map[string]bool{
@@ -104,13 +113,27 @@ func New(ch config.Channel, env notify.Env) (notify.Channel, error) {
 	return &Channel{url: cfg.URL, secret: []byte(cfg.Secret), headers: headers, client: client}, nil
 }
 
-// Payload is the JSON body of every request.
+// Payload is the JSON body of a group's state.
 type Payload struct {
 	Version  string          `json:"version"`
 	Delivery string          `json:"delivery"` // the same on a retry of the same content
 	Remind   bool            `json:"remind"`   // a "still firing" reminder, not a change
 	Group    Group           `json:"group"`
 	Alerts   []*klaxon.Alert `json:"alerts"` // the members shown, open first, most severe first
+	// Runbook is the runbook Klaxon matched for the first alert; absent
+	// when none did (the alert's runbook_url annotation is in alerts).
+	Runbook *Runbook `json:"runbook,omitempty"`
+}
+
+// Runbook is the runbook a Payload's group is handled with: its title, its
+// page in Klaxon (filled for the alert), its first diagnose steps with the
+// alert's labels filled in (at most notify.MaxSteps), and how many more
+// steps it has.
+type Runbook struct {
+	Title string   `json:"title"`
+	URL   string   `json:"url"`
+	Steps []string `json:"steps"`
+	More  int      `json:"more"`
 }
 
 // Group is the group's state in a Payload.
@@ -137,6 +160,12 @@ func (c *Channel) Send(ctx context.Context, d notify.Delivery) (string, error) {
 		},
 		Alerts: m.Alerts,
 	}
+	if rb := m.Runbook; rb != nil {
+		p.Runbook = &Runbook{Title: rb.Title, URL: rb.URL, Steps: rb.Steps, More: rb.More}
+		if p.Runbook.Steps == nil {
+			p.Runbook.Steps = []string{}
+		}
+	}
 	// Receivers get [] and {}, never null.
 	if p.Alerts == nil {
 		p.Alerts = []*klaxon.Alert{}
@@ -144,26 +173,31 @@ func (c *Channel) Send(ctx context.Context, d notify.Delivery) (string, error) {
 	if p.Group.Labels == nil {
 		p.Group.Labels = map[string]string{}
 	}
-	body, err := json.Marshal(p)
+	return "", c.post(ctx, p.Delivery, p)
+}
+
+// post sends v as a signed JSON body, with delivery as its delivery ID.
+func (c *Channel) post(ctx context.Context, delivery string, v any) error {
+	body, err := json.Marshal(v)
 	if err != nil {
-		return "", notify.Permanent(fmt.Errorf("webhook: encode: %w", err))
+		return notify.Permanent(fmt.Errorf("webhook: encode: %w", err))
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
 	if err != nil {
-		return "", notify.Permanent(errors.New("webhook: cannot build the request"))
+		return notify.Permanent(errors.New("webhook: cannot build the request"))
 	}
 	for k, v := range c.headers {
 		req.Header.Set(k, v)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Klaxon")
-	req.Header.Set(HeaderDelivery, p.Delivery)
+	req.Header.Set(HeaderDelivery, delivery)
 	req.Header.Set(HeaderSignature, Sign(c.secret, body))
 	resp, err := c.client.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("webhook: post: %w", stripURL(err))
+		return fmt.Errorf("webhook: post: %w", stripURL(err))
 	}
-	return "", notify.StatusError("webhook", resp, notify.ReadBody(resp))
+	return notify.StatusError("webhook", resp, notify.ReadBody(resp))
 }
 
 // Sign returns the X-Klaxon-Signature value for body: "sha256=" and the

