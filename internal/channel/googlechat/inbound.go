@@ -130,7 +130,12 @@ func (c *Channel) answer(w http.ResponseWriter, r *http.Request, cmd notify.Comm
 		respond(w, chatMessage{})
 		return
 	}
-	msg := chatMessage{Text: escText(reply.Text)}
+	text = reply.Text
+	if reply.Code != "" {
+		// Chat's text formatting: a ``` block is monospace.
+		text += "\n```\n" + strings.ReplaceAll(reply.Code, "```", "'''") + "\n```"
+	}
+	msg := chatMessage{Text: escText(text)}
 	if t := ev.Message.Thread.Name; t != "" {
 		msg.Thread = &chatThread{Name: t}
 	}

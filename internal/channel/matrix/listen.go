@@ -254,7 +254,7 @@ func (l *listener) handleEvent(ctx context.Context, ev event) {
 	sum := sha256.Sum256([]byte(ev.EventID))
 	txn := "klaxon-reply-" + hex.EncodeToString(sum[:8])
 	for attempt := 1; ; attempt++ {
-		_, err := l.c.sendMessage(ctx, l.room, txn, notice(reply.Text, root, ev.EventID))
+		_, err := l.c.sendMessage(ctx, l.room, txn, notice(reply, root, ev.EventID))
 		if err == nil {
 			l.backoff = 0
 			return

@@ -57,6 +57,7 @@ const (
 	maxLine        = 300
 	maxValue       = 120
 	maxDescription = 2000
+	maxReplyCode   = 8000 // a command reply's code block (a runbook's steps)
 	maxFields      = 15
 	maxStep        = 500 // one runbook step
 )
@@ -324,13 +325,19 @@ func reminder(m *notify.Message, root string, mention []string) content {
 
 // notice is a reply to a command, in the thread of root and answering
 // event: a notice, as bots send, so other bots do not answer it.
-func notice(text, root, event string) content {
-	text = truncate(strings.TrimSpace(text), maxDescription)
+func notice(reply notify.Reply, root, event string) content {
+	text := truncate(strings.TrimSpace(reply.Text), maxDescription)
+	body, html := text, strings.ReplaceAll(esc(text), "\n", "<br>")
+	if reply.Code != "" {
+		code := truncate(reply.Code, maxReplyCode)
+		body += "\n\n" + code
+		html += "<pre><code>" + esc(code) + "</code></pre>"
+	}
 	return content{
 		MsgType:       msgNotice,
-		Body:          text,
+		Body:          body,
 		Format:        htmlFmt,
-		FormattedBody: strings.ReplaceAll(esc(text), "\n", "<br>"),
+		FormattedBody: html,
 		Mentions:      &mentions{},
 		RelatesTo:     threadReply(root, event),
 	}

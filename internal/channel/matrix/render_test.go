@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/klaxon-oss/klaxon/internal/notify"
 	"github.com/klaxon-oss/klaxon/internal/notify/notifytest"
 )
 
@@ -148,8 +149,9 @@ func TestRenderHostile(t *testing.T) {
 		"message":  render(m, nil),
 		"edit":     *replacement(render(m, nil), "$e").NewContent,
 		"reminder": reminder(m, "$e", nil),
-		"reply":    notice(`<script>alert(1)</script> <a href="javascript:x">`, "$e", "$e"),
-		"note":     renderNote(notifytest.Notes()["note_hostile"], "$e", maxNoteBody),
+		"reply": notice(notify.Reply{Text: `<script>alert(1)</script> <a href="javascript:x">`,
+			Code: "</code></pre><script>alert(1)</script>"}, "$e", "$e"),
+		"note": renderNote(notifytest.Notes()["note_hostile"], "$e", maxNoteBody),
 	} {
 		t.Run(name, func(t *testing.T) {
 			checkSafeHTML(t, c.FormattedBody)

@@ -11,6 +11,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -174,7 +175,7 @@ func (c *Channel) slash(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]string{
 		"response_type": "in_channel",
-		"text":          truncMrkdwn(escape(reply.Text), maxReply),
+		"text":          replyText(reply),
 	})
 }
 
@@ -244,7 +245,7 @@ func (c *Channel) run(ctx context.Context, cmd notify.Commander, command notify.
 	if reply.Text == "" || channel == "" {
 		return
 	}
-	if err := c.reply(ctx, channel, thread, escape(reply.Text)); err != nil {
+	if err := c.reply(ctx, channel, thread, replyText(reply)); err != nil {
 		c.env.Logger.Warn("slack: posting a command reply failed", logChannel, c.name, logErr, err)
 	}
 }
@@ -313,4 +314,19 @@ func (r *recent) add(key string) bool {
 	r.order[r.next], r.keys[key] = key, true
 	r.next = (r.next + 1) % len(r.order)
 	return true
+}
+
+// replyText is a command's reply as mrkdwn: the text, then its code (the
+// commands to copy) in a code block, within Slack's length for a reply.
+func replyText(r notify.Reply) string {
+	text := truncMrkdwn(escape(r.Text), maxReply)
+	if r.Code == "" {
+		return text
+	}
+	room := maxReply - utf8.RuneCountInString(text) - 8 // the fences and a newline
+	if room < 100 {
+		return text
+	}
+	block, _ := codeBlock(escape(r.Code), room)
+	return text + "\n" + block
 }
