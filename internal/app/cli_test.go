@@ -206,3 +206,80 @@ routes:
 		t.Errorf("a secret is in the error output:\n%s", errOut.String())
 	}
 }
+
+// TestRunbookLintAndCoverage runs the offline runbook commands as a CI
+// pipeline would: the repo's starter runbooks lint clean, a broken one
+// fails with file:line, and coverage reports rules without a runbook and
+// runbook_url annotations that point elsewhere, in text and JSON.
+func TestRunbookLintAndCoverage(t *testing.T) {
+	run := func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := cli.Execute(context.Background(), args, &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+	if code, out, errOut := run("runbook", "lint", "../../runbooks"); code != 0 || !strings.Contains(out, "runbook(s) OK") {
+		t.Fatalf("lint of the starter runbooks: exit %d\n%s%s", code, out, errOut)
+	}
+
+	broken := t.TempDir()
+	os.WriteFile(filepath.Join(broken, "bad.md"), []byte("---\nalerts: ['Redis[']\nowner: x\n---\n# Bad\n## Diagnose\nno steps\n"), 0o644)
+	code, out, errOut := run("runbook", "lint", broken)
+	if code == 0 || !strings.Contains(out, "bad.md:2:") || !strings.Contains(errOut, "problem(s)") {
+		t.Errorf("lint of a broken runbook: exit %d\n%s%s", code, out, errOut)
+	}
+
+	rules := filepath.Join(t.TempDir(), "rules.yaml")
+	os.WriteFile(rules, []byte(`apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata: {name: k8s}
+spec:
+  groups:
+    - name: pods
+      rules:
+        - alert: KubePodCrashLooping
+          expr: rate(kube_pod_container_status_restarts_total[5m]) > 0
+          annotations:
+            runbook_url: https://klaxon.example.org/runbooks/pod-crash-looping
+        - alert: TargetDown
+          expr: up == 0
+          annotations:
+            runbook_url: https://runbooks.example.org/kubernetes/targetdown
+        - alert: ContainerOOMKilled
+          expr: kube_pod_container_status_last_terminated_reason{reason="OOMKilled"} > 0
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: unrelated}
+`), 0o644)
+	code, out, errOut = run("runbook", "coverage", "../../runbooks", rules)
+	if code == 0 {
+		t.Errorf("coverage with an uncovered rule: exit 0\n%s", out)
+	}
+	for _, want := range []string{"ContainerOOMKilled", "TargetDown", "runbooks.example.org/kubernetes/targetdown", "/runbooks/target-down"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("coverage text lacks %q:\n%s%s", want, out, errOut)
+		}
+	}
+	code, out, _ = run("-o", "json", "runbook", "coverage", "../../runbooks", rules)
+	var report struct {
+		Rules      int                               `json:"rules"`
+		Covered    int                               `json:"covered"`
+		Uncovered  []struct{ Alert string }          `json:"uncovered"`
+		Mismatched []struct{ Alert, Runbook string } `json:"mismatched"`
+		Unused     []struct{ Slug string }           `json:"unused"`
+	}
+	if err := json.Unmarshal([]byte(out), &report); err != nil || code == 0 {
+		t.Fatalf("coverage -o json: exit %d, %v\n%s", code, err, out)
+	}
+	if report.Rules != 3 || report.Covered != 2 || len(report.Uncovered) != 1 || report.Uncovered[0].Alert != "ContainerOOMKilled" ||
+		len(report.Mismatched) != 1 || report.Mismatched[0].Runbook != "target-down" || len(report.Unused) == 0 {
+		t.Errorf("coverage report: %+v", report)
+	}
+
+	// Once every rule is covered and every URL agrees, the check passes.
+	good := filepath.Join(t.TempDir(), "good.yaml")
+	os.WriteFile(good, []byte("groups:\n  - name: g\n    rules:\n      - alert: Watchdog\n        expr: vector(1)\n"), 0o644)
+	if code, out, errOut := run("runbook", "coverage", "../../runbooks", good); code != 0 {
+		t.Errorf("coverage of a covered rule: exit %d\n%s%s", code, out, errOut)
+	}
+}
