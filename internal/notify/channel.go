@@ -81,6 +81,7 @@ type NoteItem struct {
 	Heading   string // the command as run
 	Status    string // e.g. "exit 0 in 0.4s", "refused: kubectl delete is not on the allowlist"
 	OK        bool   // ran and succeeded
+	Mark      string // the outcome at a glance, an emoji: ✅ ❌ ⛔ (refused) ⏱ (timed out)
 	Body      string // output, redacted and capped; may be empty
 	Truncated bool   // Body was cut at the output cap
 }

@@ -106,11 +106,21 @@ func DiagnosticsNote(d *klaxon.Diagnostics, a *klaxon.Alert, baseURL string) *No
 			Heading:   r.Command,
 			Status:    ResultStatus(r),
 			OK:        r.Status == klaxon.DiagnosticOK,
+			Mark:      resultMarks[r.Status],
 			Body:      r.Output,
 			Truncated: r.Truncated,
 		})
 	}
 	return n
+}
+
+// resultMarks show a command's outcome at a glance.
+var resultMarks = map[klaxon.DiagnosticStatus]string{
+	klaxon.DiagnosticOK:      "✅",
+	klaxon.DiagnosticFailed:  "❌",
+	klaxon.DiagnosticError:   "❌",
+	klaxon.DiagnosticRefused: "⛔",
+	klaxon.DiagnosticTimeout: "⏱",
 }
 
 // ResultStatus says in a few words how a command ended: "exit 0 in 0.4s",

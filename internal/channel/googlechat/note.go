@@ -90,7 +90,7 @@ func renderNote(n *notify.Note, maxBody int) chatMessage {
 func noteSection(it notify.NoteItem, klaxonURL string, maxBody int) section {
 	zero := 0
 	s := section{
-		Header:                    escHTML(noteMark(it) + " " + cut(strings.Join(strings.Fields(it.Heading), " "), maxValue)),
+		Header:                    escHTML(it.Mark + " " + cut(strings.Join(strings.Fields(it.Heading), " "), maxValue)),
 		Collapsible:               true,
 		UncollapsibleWidgetsCount: &zero,
 	}
@@ -113,19 +113,4 @@ func noteSection(it notify.NoteItem, klaxonURL string, maxBody int) section {
 	}
 	s.Widgets = append(s.Widgets, paragraph(text))
 	return s
-}
-
-// noteMark is an item's outcome as an emoji: ran fine, refused, timed out,
-// or failed. The note carries only OK and the status words, so refusals
-// and timeouts are told by how notify.ResultStatus words them.
-func noteMark(it notify.NoteItem) string {
-	switch {
-	case it.OK:
-		return "✅"
-	case strings.HasPrefix(it.Status, "refused"):
-		return "⛔"
-	case strings.HasPrefix(it.Status, "timed out") || strings.HasPrefix(it.Status, "timeout"):
-		return "⏱"
-	}
-	return "❌"
 }

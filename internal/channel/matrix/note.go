@@ -71,8 +71,8 @@ func renderNote(n *notify.Note, root string, maxBody int) content {
 // noteItem adds one item: "✅ heading — status", then its body.
 func noteItem(d *doc, it notify.NoteItem, klaxonURL string, maxBody int) {
 	heading, status := oneLine(it.Heading, maxLine), oneLine(it.Status, maxLine)
-	line := mark(it) + " " + heading
-	summary := mark(it) + " <code>" + esc(heading) + "</code>"
+	line := it.Mark + " " + heading
+	summary := it.Mark + " <code>" + esc(heading) + "</code>"
 	if status != "" {
 		line += " — " + status
 		summary += " — " + esc(status)
@@ -95,19 +95,4 @@ func noteItem(d *doc, it notify.NoteItem, klaxonURL string, maxBody int) {
 		}
 	}
 	d.add(text, h+"</details>")
-}
-
-// mark is an item's outcome at a glance: ran fine, refused, timed out, or
-// failed. The note carries only OK and the status words, so refusals and
-// timeouts are told by how notify.ResultStatus words them.
-func mark(it notify.NoteItem) string {
-	switch {
-	case it.OK:
-		return "✅"
-	case strings.HasPrefix(it.Status, "refused"):
-		return "⛔"
-	case strings.HasPrefix(it.Status, "timed out") || strings.HasPrefix(it.Status, "timeout"):
-		return "⏱"
-	}
-	return "❌"
 }

@@ -102,7 +102,7 @@ func renderNote(n *notify.Note) rendered {
 // noteLine is an item's outcome at a glance, e.g. "✅ kubectl get pods —
 // exit 0 in 0.4s", as plain text.
 func noteLine(it notify.NoteItem) string {
-	s := noteMark(it) + " " + strings.Join(strings.Fields(it.Heading), " ")
+	s := it.Mark + " " + strings.Join(strings.Fields(it.Heading), " ")
 	if status := strings.Join(strings.Fields(it.Status), " "); status != "" {
 		s += " — " + status
 	}
@@ -126,19 +126,4 @@ func noteBody(it notify.NoteItem, klaxonURL string, budget int) string {
 		}
 	}
 	return s
-}
-
-// noteMark is an item's outcome as an emoji: ran fine, refused, timed out,
-// or failed. The note carries only OK and the status words, so refusals
-// and timeouts are told by how notify.ResultStatus words them.
-func noteMark(it notify.NoteItem) string {
-	switch {
-	case it.OK:
-		return "✅"
-	case strings.HasPrefix(it.Status, "refused"):
-		return "⛔"
-	case strings.HasPrefix(it.Status, "timed out") || strings.HasPrefix(it.Status, "timeout"):
-		return "⏱"
-	}
-	return "❌"
 }

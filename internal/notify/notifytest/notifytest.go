@@ -144,21 +144,22 @@ func Notes() map[string]*notify.Note {
 			Items: []notify.NoteItem{
 				{
 					Heading: "kubectl -n prod get pod api-7d9f -o wide",
-					Status:  "exit 0 in 0.4s", OK: true,
+					Status:  "exit 0 in 0.4s", OK: true, Mark: "✅",
 					Body: "NAME       READY   STATUS             RESTARTS   AGE\napi-7d9f   0/1     CrashLoopBackOff   5          10m",
 				},
 				{
 					Heading: "kubectl -n prod logs api-7d9f -c api --previous --tail=50",
-					Status:  "exit 1 in 0.2s",
-					Body:    "Error from server (BadRequest): previous terminated container \"api\" in pod \"api-7d9f\" not found",
+					Status:  "exit 1 in 0.2s", Mark: "❌",
+					Body: "Error from server (BadRequest): previous terminated container \"api\" in pod \"api-7d9f\" not found",
 				},
 				{
 					Heading: "kubectl -n prod delete pod api-7d9f",
-					Status:  "refused: kubectl delete is not on the allowlist",
+					Status:  "refused: kubectl delete is not on the allowlist", Mark: "⛔",
 				},
 				{
 					Heading:   "kubectl -n prod get events --watch",
 					Status:    "timed out after 10s",
+					Mark:      "⏱",
 					Body:      "LAST SEEN   TYPE      REASON    OBJECT         MESSAGE\n2m          Warning   BackOff   pod/api-7d9f   Back-off restarting failed container",
 					Truncated: true,
 				},
@@ -170,7 +171,7 @@ func Notes() map[string]*notify.Note {
 			URL:   BaseURL + "/alerts/66",
 			Items: []notify.NoteItem{{
 				Heading: "echo </code></pre></details><script>alert(1)</script> <!here> *bold* | `x`",
-				Status:  "exit 0 in 1ms <!channel> <https://evil.example|click>", OK: true,
+				Status:  "exit 0 in 1ms <!channel> <https://evil.example|click>", OK: true, Mark: "✅",
 				Body: "</code></pre></details><script>alert(1)</script>\n<!here> <!channel> <@U123> *bold* _it_ ~x~ `code` ```fence``` | <https://evil.example|click> &amp; @room\n<a href=\"javascript:alert(1)\">x</a> <users/all>",
 			}},
 		},
