@@ -63,9 +63,12 @@ func NewService(store klaxon.Store, runner *Runner, runbooks *runbook.Catalog, n
 }
 
 // AlertsChanged queues diagnostics for alerts that fired, in the
-// alert's own transaction, when their runbook has steps to run.
+// alert's own transaction, when their runbook has steps to run. Past the
+// per-minute budget an alert gets a line in its history instead, so a
+// storm neither floods the job queue nor runs a ladder per alert.
 func (s *Service) AlertsChanged(ctx context.Context, tx klaxon.Tx, changes []klaxon.AlertChange) error {
 	set := s.runbooks.Current()
+	var skipped []klaxon.Event
 	for _, c := range changes {
 		if c.Kind != klaxon.EventFired && c.Kind != klaxon.EventRefired {
 			continue
@@ -73,11 +76,20 @@ func (s *Service) AlertsChanged(ctx context.Context, tx klaxon.Tx, changes []kla
 		if rb := set.Match(c.Alert.Labels); rb == nil || len(rb.RunSteps()) == 0 {
 			continue
 		}
+		if !s.allowAuto() {
+			skipped = append(skipped, klaxon.Event{AlertID: c.Alert.ID, At: s.now().UTC(), Kind: klaxon.EventDiagnosed, Actor: "klaxon",
+				Message: fmt.Sprintf("diagnostics not run: more than %d alerts a minute started them; say `diagnose %d` to run them", s.maxAuto, c.Alert.ID)})
+			continue
+		}
 		if err := tx.Enqueue(ctx, klaxon.RunDiagnostics{AlertID: c.Alert.ID}, time.Time{}); err != nil {
 			return err
 		}
 	}
-	return nil
+	if len(skipped) == 0 {
+		return nil
+	}
+	s.log.Warn("diagnostics not run: too many alerts firing at once", "alerts", len(skipped), "max_per_minute", s.maxAuto)
+	return tx.AddEvents(ctx, skipped...)
 }
 
 // Committed is a no-op: the job queue picks the jobs up itself.
@@ -128,17 +140,8 @@ func (s *Service) HandleJob(ctx context.Context, job klaxon.Job) error {
 	if rb == nil || len(rb.RunSteps()) == 0 {
 		return nil // the runbook changed since the job was queued
 	}
-	if j.RequestedBy == "" {
-		if a.State == klaxon.StateResolved {
-			return nil // resolved before its turn came: nothing left to diagnose
-		}
-		if !s.allowAuto() {
-			s.log.Warn("diagnostics skipped: too many alerts firing at once", "alert", a.ID, "max_per_minute", s.maxAuto)
-			return s.store.Update(ctx, func(tx klaxon.Tx) error {
-				return tx.AddEvents(ctx, klaxon.Event{AlertID: a.ID, At: s.now().UTC(), Kind: klaxon.EventDiagnosed, Actor: "klaxon",
-					Message: fmt.Sprintf("diagnostics skipped: more than %d runs in a minute; say `diagnose %d` to run them", s.maxAuto, a.ID)})
-			})
-		}
+	if j.RequestedBy == "" && a.State == klaxon.StateResolved {
+		return nil // resolved before its turn came: nothing left to diagnose
 	}
 	var texts []string
 	for _, st := range rb.RunSteps() {
@@ -165,7 +168,9 @@ func (s *Service) HandleJob(ctx context.Context, job klaxon.Job) error {
 	})
 }
 
-// allowAuto counts an automatic run against the per-minute budget.
+// allowAuto counts an automatic run against the per-minute budget. A
+// transaction that rolls back has used its share: the budget errs on the
+// side of running less.
 func (s *Service) allowAuto() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()

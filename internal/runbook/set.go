@@ -140,12 +140,19 @@ func (s *Set) Get(slug string) *Runbook {
 }
 
 // Find is what a person means by arg: the runbook with that slug, else
-// the one an alert named arg (exactly) with no other labels would get.
+// the one an alert named arg (exactly) with no other labels would get,
+// else the most specific one covering that name for some labels.
 func (s *Set) Find(arg string) *Runbook {
 	if r := s.Get(arg); r != nil {
 		return r
 	}
-	return s.Match(map[string]string{"alertname": arg})
+	if r := s.Match(map[string]string{"alertname": arg}); r != nil {
+		return r
+	}
+	for e := range s.ranked(arg) {
+		return e.rb
+	}
+	return nil
 }
 
 // All is every runbook, sorted by slug.

@@ -115,7 +115,7 @@ func TestFind(t *testing.T) {
 		{"KubePodCrashLooping", "pod-crash"},
 		{"kubepodcrashlooping", ""}, // alert names are case-sensitive
 		{"RedisDown", "redis"},
-		{"KubeNodeNotReady", ""}, // its matchers need labels Find does not have
+		{"KubeNodeNotReady", "prod-only"}, // the one covering the name for some labels
 		{"prod-only", "prod-only"},
 		{"nope", ""},
 	} {
