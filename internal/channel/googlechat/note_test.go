@@ -42,7 +42,7 @@ func TestNoteGolden(t *testing.T) {
 			if err := json.Indent(&got, thread[1].Body, "", "  "); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, filepath.Join("testdata", name+".golden"), got.Bytes())
+			notifytest.Golden(t, filepath.Join("testdata", name+".golden"), got.Bytes(), *update)
 		})
 	}
 }

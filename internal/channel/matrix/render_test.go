@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -24,19 +23,7 @@ func TestRenderGolden(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			got := render(m, ch.mentions(m))
 			b := indentJSON(t, got)
-			path := filepath.Join("testdata", name+".golden")
-			if *update {
-				if err := os.WriteFile(path, b, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(b, want) {
-				t.Errorf("rendering differs from %s (run go test -update if intended)\ngot:\n%s", path, b)
-			}
+			notifytest.Golden(t, filepath.Join("testdata", name+".golden"), b, *update)
 			checkSafeHTML(t, got.FormattedBody)
 			checkBalanced(t, got.FormattedBody)
 			if m.Critical() != (len(got.Mentions.UserIDs) > 0) {
@@ -53,19 +40,7 @@ func TestNoteGolden(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			got := fitNote(n, "$root")
 			b := indentJSON(t, got)
-			path := filepath.Join("testdata", name+".golden")
-			if *update {
-				if err := os.WriteFile(path, b, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(b, want) {
-				t.Errorf("rendering differs from %s (run go test -update if intended)\ngot:\n%s", path, b)
-			}
+			notifytest.Golden(t, filepath.Join("testdata", name+".golden"), b, *update)
 			checkSafeHTML(t, got.FormattedBody)
 			checkBalanced(t, got.FormattedBody)
 			if got.MsgType != "m.notice" || got.Mentions == nil || len(got.Mentions.UserIDs) != 0 {

@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -193,7 +192,7 @@ func TestTriggerGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			got.WriteByte('\n')
-			golden(t, filepath.Join("testdata", name+".golden"), got.Bytes())
+			notifytest.Golden(t, filepath.Join("testdata", name+".golden"), got.Bytes(), *update)
 			for _, l := range events[0].Links {
 				if !strings.HasPrefix(l.Href, "https://") && !strings.HasPrefix(l.Href, "http://") {
 					t.Errorf("link %q is not http(s)", l.Href)
@@ -213,25 +212,6 @@ func TestSummaryIsCut(t *testing.T) {
 	}
 	if n := len([]rune(fake.Events()[0].Payload.Summary)); n != 1024 {
 		t.Errorf("got a summary of %d characters, want 1024", n)
-	}
-}
-
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run go test -update to accept):\ngot:\n%s\nwant:\n%s", path, got, want)
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -53,19 +52,7 @@ func TestNoteGolden(t *testing.T) {
 	for name, n := range notifytest.Notes() {
 		t.Run(name, func(t *testing.T) {
 			got := pretty(t, noted(t, n))
-			path := filepath.Join("testdata", name+".golden")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if string(got) != string(want) {
-				t.Errorf("%s differs from what was sent (run with -update if the change is meant):\n%s", path, got)
-			}
+			notifytest.Golden(t, filepath.Join("testdata", name+".golden"), got, *update)
 		})
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -65,22 +64,7 @@ func TestGolden(t *testing.T) {
 	for name, m := range notifytest.Cases() {
 		t.Run(name, func(t *testing.T) {
 			got := pretty(t, posted(t, m))
-			path := filepath.Join("testdata", name+".golden")
-			if *update {
-				if err := os.MkdirAll("testdata", 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from what was sent (run with -update if the change is meant):\n%s", path, got)
-			}
+			notifytest.Golden(t, filepath.Join("testdata", name+".golden"), got, *update)
 		})
 	}
 }
