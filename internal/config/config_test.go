@@ -390,6 +390,8 @@ func TestValidate(t *testing.T) {
 			`test.yaml:6: diagnostics.allow[0]: "kubectl|rm": the program must be named exactly`},
 		{"diagnostics allow empty alternative", "runbooks:\n  dir: /tmp\ndiagnostics:\n  enabled: true\n  allow:\n    - kubectl get||logs\n",
 			`test.yaml:6: diagnostics.allow[0]: "get||logs" has an empty alternative`},
+		{"diagnostics allow a shell", "runbooks:\n  dir: /tmp\ndiagnostics:\n  enabled: true\n  allow:\n    - /bin/sh -c\n",
+			`test.yaml:6: diagnostics.allow[0]: "/bin/sh" runs other programs, so allowing it would allow anything`},
 		{"diagnostics timeout too long", "runbooks:\n  dir: /tmp\ndiagnostics:\n  enabled: true\n  timeout: 1h\n",
 			`test.yaml:5: diagnostics.timeout: must be between 100ms and 5m (got 1h0m0s)`},
 		{"diagnostics bad redact pattern", "runbooks:\n  dir: /tmp\ndiagnostics:\n  enabled: true\n  redact: ['(unclosed']\n",

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -103,6 +104,10 @@ func (d *Diagnostics) RedactPatterns() []*regexp.Regexp {
 	return out
 }
 
+// launchers are programs whose arguments name another program to run: on
+// the allowlist they would let a runbook step run anything.
+var launchers = []string{"sh", "bash", "dash", "zsh", "ksh", "fish", "env", "xargs", "sudo", "su", "doas", "nohup", "nice", "timeout", "exec", "busybox", "python", "python3", "perl", "ruby", "node"}
+
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 func (c *Config) validateRunbooks(d *doc) {
@@ -128,6 +133,8 @@ func (c *Config) validateRunbooks(d *doc) {
 			d.addf(key, "empty: give a program and, usually, its first arguments, e.g. \"kubectl get\"")
 		case strings.ContainsAny(words[0], "|*?"):
 			d.addf(key, "%q: the program must be named exactly", words[0])
+		case slices.Contains(launchers, filepath.Base(words[0])):
+			d.addf(key, "%q runs other programs, so allowing it would allow anything", words[0])
 		}
 		for _, w := range words {
 			if slices.Contains(strings.Split(w, "|"), "") {
