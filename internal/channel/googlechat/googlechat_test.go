@@ -27,11 +27,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 func channel(t *testing.T, keys string) config.Channel {
 	t.Helper()
-	cfg, err := config.Parse("klaxon.yaml", []byte("channels:\n  - name: incidents\n    type: googlechat\n"+keys), func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg.Channels[0]
+	return notifytest.ChannelConfig(t, "incidents", "googlechat", keys)
 }
 
 func newChannel(t *testing.T, webhookURL, extra string) notify.Channel {

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/klaxon-oss/klaxon/internal/chattest"
-	"github.com/klaxon-oss/klaxon/internal/config"
 	"github.com/klaxon-oss/klaxon/internal/notify"
+	"github.com/klaxon-oss/klaxon/internal/notify/notifytest"
 )
 
 const (
@@ -46,11 +46,8 @@ func (c *commander) ran() []notify.Command {
 
 func inbound(t *testing.T, keys string) *Channel {
 	t.Helper()
-	cfg, err := config.Parse("klaxon.yaml", []byte("channels:\n  - name: incidents\n    type: googlechat\n    webhook_url: https://chat.googleapis.com/v1/spaces/A/messages?key=k&token=t\n"+keys), func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch, err := New(cfg.Channels[0], notify.Env{Client: notify.NewHTTPClient()})
+	cfgChannel := notifytest.ChannelConfig(t, "incidents", "googlechat", "    webhook_url: https://chat.googleapis.com/v1/spaces/A/messages?key=k&token=t\n"+keys)
+	ch, err := New(cfgChannel, notify.Env{Client: notify.NewHTTPClient()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,11 +25,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 func channel(t *testing.T, keys string) config.Channel {
 	t.Helper()
-	cfg, err := config.Parse("klaxon.yaml", []byte("channels:\n  - name: pd\n    type: pagerduty\n"+keys), func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg.Channels[0]
+	return notifytest.ChannelConfig(t, "pd", "pagerduty", keys)
 }
 
 func newChannel(t *testing.T, fake *chattest.PagerDuty, extra string) notify.Channel {

@@ -20,11 +20,7 @@ import (
 // channel parses a one-channel configuration, as `klaxon config check` would.
 func channel(t *testing.T, keys string) config.Channel {
 	t.Helper()
-	cfg, err := config.Parse("klaxon.yaml", []byte("channels:\n  - name: hook\n    type: webhook\n"+keys), func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg.Channels[0]
+	return notifytest.ChannelConfig(t, "hook", "webhook", keys)
 }
 
 func newChannel(t *testing.T, keys string) notify.Channel {
