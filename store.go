@@ -42,6 +42,11 @@ type Store interface {
 	Diagnostics(ctx context.Context, alertID int64) ([]*Diagnostics, error)
 	// DiagnosticsRun returns one diagnostics run, or an ENOTFOUND error.
 	DiagnosticsRun(ctx context.Context, id int64) (*Diagnostics, error)
+	// Overrides lists stored overrides of a schedule ("" for every
+	// schedule) that overlap [from, to), by Start then ID.
+	Overrides(ctx context.Context, schedule string, from, to time.Time) ([]Override, error)
+	// Escalation returns a group's escalation, or nil if it never had one.
+	Escalation(ctx context.Context, groupID int64) (*Escalation, error)
 
 	// StartJobs starts working durable jobs with h until ctx ends or the store
 	// is closed.
@@ -104,6 +109,20 @@ type Tx interface {
 	SetCursor(ctx context.Context, name, value string) error
 	// InsertDiagnostics stores a diagnostics run and sets its ID.
 	InsertDiagnostics(ctx context.Context, d *Diagnostics) error
+
+	// InsertOverride stores an override and sets its ID.
+	InsertOverride(ctx context.Context, o *Override) error
+	// DeleteOverride removes a stored override and returns it, or an
+	// ENOTFOUND error.
+	DeleteOverride(ctx context.Context, id int64) (*Override, error)
+	// EscalationForUpdate returns a group's escalation, locked for the
+	// rest of the transaction where the database supports it, or nil.
+	EscalationForUpdate(ctx context.Context, groupID int64) (*Escalation, error)
+	// SaveEscalation inserts or replaces a group's escalation.
+	SaveEscalation(ctx context.Context, e *Escalation) error
+	// FiringMembers counts each group's members that are firing, by group
+	// ID; groups with none are absent.
+	FiringMembers(ctx context.Context, groupIDs ...int64) (map[int64]int, error)
 
 	// Enqueue schedules a durable job to run at runAt (or now, if zero).
 	Enqueue(ctx context.Context, job Job, runAt time.Time) error

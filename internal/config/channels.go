@@ -107,7 +107,9 @@ type Route struct {
 	GroupWait      *time.Duration `yaml:"group_wait"`
 	GroupInterval  *time.Duration `yaml:"group_interval"`
 	RepeatInterval *time.Duration `yaml:"repeat_interval"`
-	Routes         []*Route       `yaml:"routes"`
+	// Escalation names the escalation policy of the route's groups.
+	Escalation string   `yaml:"escalation"`
+	Routes     []*Route `yaml:"routes"`
 }
 
 // StringList is a list that may be written as a single string.

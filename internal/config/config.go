@@ -46,6 +46,12 @@ type Config struct {
 	Routes      *Route      `yaml:"routes"`
 	Runbooks    Runbooks    `yaml:"runbooks"`
 	Diagnostics Diagnostics `yaml:"diagnostics"`
+
+	Users              []User             `yaml:"users"`
+	Schedules          []Schedule         `yaml:"schedules"`
+	EscalationPolicies []EscalationPolicy `yaml:"escalation_policies"`
+	BusinessHours      BusinessHours      `yaml:"business_hours"`
+	Calendar           Calendar           `yaml:"calendar"`
 }
 
 // APIToken lets a person or script use the API; its name is recorded as the
@@ -75,6 +81,10 @@ type Severity struct {
 	Label   string          `yaml:"label"`
 	Default string          `yaml:"default"`
 	Levels  []SeverityLevel `yaml:"levels"`
+	// AckDeadlines maps a level name to how long an unacknowledged group
+	// waits before its escalation's next step: a duration,
+	// next_business_day or none (never escalates). See DefaultAckDeadlines.
+	AckDeadlines map[string]string `yaml:"ack_deadlines"`
 }
 
 // SeverityLevel is one rung of the ladder and the words that mean it.

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/klaxon-oss/klaxon"
 	"github.com/klaxon-oss/klaxon/internal/config"
 )
 
@@ -84,6 +85,47 @@ type NoteItem struct {
 	Mark      string // the outcome at a glance, an emoji: ✅ ❌ ⛔ (refused) ⏱ (timed out)
 	Body      string // output, redacted and capped; may be empty
 	Truncated bool   // Body was cut at the output cap
+}
+
+// Pager is a channel that can call people to a group outside its message:
+// on chat, a post that mentions them (a reply in the group's thread, or a
+// post in the room); on PagerDuty, an incident. Escalation steps and
+// hand-off notices go through it.
+type Pager interface {
+	// Page posts p and returns the platform's reference of what it
+	// posted or triggered (PagerDuty: the incident's action, which later
+	// Sends continue from), or "". Errors are classified as for Send.
+	Page(ctx context.Context, p PageDelivery) (ref string, err error)
+}
+
+// PageDelivery is one call of people on a channel.
+type PageDelivery struct {
+	// Key is unique per page and channel, the same on every retry: use it
+	// as the platform's idempotency key where there is one.
+	Key string
+	// Ref is the group's message on this channel (as Send returned it) to
+	// reply under, or "" to post in the room on its own.
+	Ref string
+	// Text says why, e.g. "Unacknowledged for 15m: escalation step 2 of 3
+	// (policy default)". Plain text: platforms escape it.
+	Text string
+	// People are mentioned, each by their identity on the platform (see
+	// Chat.MentionOf), by name if they have none there.
+	People []klaxon.User
+	// Message is the group as it is now; nil for notices about no group
+	// (hand-offs).
+	Message *Message
+}
+
+// Chat is a channel people read and can be mentioned in (Matrix, Slack,
+// Google Chat): an escalation step calling the on-call of a schedule
+// mentions them in each of the group's Chat channels, and the group's first
+// message mentions the first step's people (Message.Mention).
+type Chat interface {
+	Pager
+	// MentionOf returns u's identity on this platform, or "" if u has
+	// none here.
+	MentionOf(u klaxon.User) string
 }
 
 // Commander runs a chat command typed by actor and returns the reply to post

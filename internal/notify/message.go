@@ -35,6 +35,11 @@ type Message struct {
 	// Runbook is the primary alert's runbook, or nil when none matches
 	// (platforms then show the runbook_url annotation, if any).
 	Runbook *RunbookLink
+	// Mention are the people the group's first post mentions besides the
+	// channel's configured ones: the first escalation step's (the
+	// current on-call), while the group fires. Chat platforms mention
+	// each by MentionOf, or name them.
+	Mention []klaxon.User
 	At      time.Time
 }
 
