@@ -24,6 +24,7 @@ import (
 	"github.com/klaxon-oss/klaxon/internal/httpapi"
 	"github.com/klaxon-oss/klaxon/internal/jobs"
 	"github.com/klaxon-oss/klaxon/internal/notify"
+	"github.com/klaxon-oss/klaxon/internal/oncall"
 	"github.com/klaxon-oss/klaxon/internal/postgres"
 	"github.com/klaxon-oss/klaxon/internal/runbook"
 	"github.com/klaxon-oss/klaxon/internal/sqlite"
@@ -42,6 +43,10 @@ type Options struct {
 	JobPollInterval time.Duration
 	// ShutdownTimeout bounds how long in-flight requests may finish.
 	ShutdownTimeout time.Duration
+	// ConfigPath, if set, is re-read on SIGHUP: users, schedules,
+	// escalation policies and ack deadlines take effect at once. A file
+	// that fails to load leaves the running configuration as it is.
+	ConfigPath string
 }
 
 // App is a running Klaxon.
@@ -53,6 +58,7 @@ type App struct {
 	notifier *notify.Service
 	runbooks *runbook.Catalog
 	diag     *diagnose.Service // nil when diagnostics are off
+	oncall   *oncall.Service
 	channels map[string]notify.Channel
 	commands notify.Commander
 	server   *http.Server
@@ -99,6 +105,12 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	}
 	store = instrumented{store}
 	severity := severityPolicy(cfg.Severity)
+	directory, err := oncall.Compile(cfg, severity.Names)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	onCall := oncall.NewService(store, directory, oncall.Options{Now: opts.Now, Secret: []byte(cfg.Calendar.Secret)})
 	notifier := notify.New(store, notify.Options{
 		Routes:   routes,
 		Channels: channels,
@@ -107,10 +119,14 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		Logger:   log.With("component", "notify"),
 		Now:      opts.Now,
 		Runbooks: runbooks,
+		OnCall:   onCall,
 	})
 	observers := klaxon.Observers{notifier}
 	var diag *diagnose.Service
-	commands := &notify.Commands{Severity: severity, BaseURL: cfg.URL, Runbooks: runbooks}
+	commands := &notify.Commands{
+		Severity: severity, BaseURL: cfg.URL, Runbooks: runbooks, OnCall: onCall, Now: opts.Now,
+		OverrideAdded: func(ctx context.Context) { queueHandoffs(ctx, notifier, log) },
+	}
 	if runner != nil {
 		diag = diagnose.NewService(store, runner, runbooks, notifier, diagnose.ServiceOptions{
 			MaxAutoRuns: cfg.Diagnostics.MaxRunsPerMinute,
@@ -149,6 +165,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		Tokens:   tokens(cfg),
 		Chat:     chat,
 		Runbooks: runbooks,
+		OnCall:   onCall,
 		Pages:    pages.Handler(),
 		BaseURL:  cfg.URL,
 		Ready:    store.Ping,
@@ -174,6 +191,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		notifier: notifier,
 		runbooks: runbooks,
 		diag:     diag,
+		oncall:   onCall,
 		channels: channels,
 		commands: commands,
 		server: &http.Server{
@@ -213,6 +231,9 @@ func (a *App) Run(ctx context.Context) error {
 		klaxon.GroupReminder{}.Kind():  a.notifier,
 		klaxon.PostNote{}.Kind():       a.notifier,
 		klaxon.RunDiagnostics{}.Kind(): diagnosticsOff{a.log},
+		klaxon.EscalationStep{}.Kind(): a.notifier,
+		klaxon.Page{}.Kind():           a.notifier,
+		klaxon.HandoffNotice{}.Kind():  a.notifier,
 	}
 	if a.diag != nil {
 		handlers[klaxon.RunDiagnostics{}.Kind()] = a.diag
@@ -226,8 +247,11 @@ func (a *App) Run(ctx context.Context) error {
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	var background sync.WaitGroup
 	background.Go(func() { a.notifier.Run(bg) })
+	queueHandoffs(ctx, a.notifier, a.log)
 	if a.opts.Config.Runbooks.Dir != "" {
 		background.Go(func() { a.watchRunbooks(bg) })
+	}
+	if a.opts.Config.Runbooks.Dir != "" || a.opts.ConfigPath != "" {
 		background.Go(func() { a.reloadOnHangup(bg) })
 	}
 	for name, ch := range a.channels {

@@ -77,7 +77,12 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	pf.StringVar(&g.server, "server", envOr("KLAXON_URL", "http://127.0.0.1:8080"), "Klaxon server URL (env KLAXON_URL)")
 	pf.StringVar(&g.token, "token", os.Getenv("KLAXON_TOKEN"), "API token (env KLAXON_TOKEN)")
 	pf.StringVarP(&g.output, "output", "o", "table", "output format: table or json")
+	var asJSON bool
+	pf.BoolVar(&asJSON, "json", false, "same as -o json")
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if asJSON {
+			g.output = "json"
+		}
 		if g.output != "table" && g.output != "json" {
 			return fmt.Errorf("--output: got %q, want table or json", g.output)
 		}
@@ -92,6 +97,9 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newChange(g, "resolve", "Resolve alerts by hand", "resolved"),
 		newRunbook(g),
 		newDiagnose(g),
+		newOnCall(g),
+		newShifts(g),
+		newOverride(g),
 		newConfig(g),
 		newBench(g),
 	)

@@ -56,7 +56,7 @@ the same directory: a first look needs no other setup.`,
 			if listen != "" {
 				cfg.Listen = listen
 			}
-			a, err := app.New(cmd.Context(), app.Options{Config: cfg, Logger: log})
+			a, err := app.New(cmd.Context(), app.Options{Config: cfg, Logger: log, ConfigPath: configPath})
 			if err != nil {
 				return err
 			}

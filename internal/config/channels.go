@@ -162,11 +162,11 @@ func (c *Config) validateChannels(d *doc) {
 		}
 	}
 	if c.Routes != nil {
-		c.Routes.validate(d, "routes", names, true)
+		c.Routes.validate(d, "routes", names, c.policyNames(), true)
 	}
 }
 
-func (r *Route) validate(d *doc, key string, channels map[string]bool, root bool) {
+func (r *Route) validate(d *doc, key string, channels map[string]bool, policies *known, root bool) {
 	for i, m := range r.Matchers {
 		if _, err := labels.ParseMatcher(m); err != nil {
 			d.addf(fmt.Sprintf("%s.matchers[%d]", key, i), "%v", err)
@@ -196,8 +196,11 @@ func (r *Route) validate(d *doc, key string, channels map[string]bool, root bool
 	if r.RepeatInterval != nil && *r.RepeatInterval > 0 && *r.RepeatInterval < time.Minute {
 		d.addf(key+".repeat_interval", "must be at least 1m (or 0 for never)")
 	}
+	if r.Escalation != "" {
+		policies.refer(d, key+".escalation", r.Escalation)
+	}
 	for i, child := range r.Routes {
-		child.validate(d, fmt.Sprintf("%s.routes[%d]", key, i), channels, false)
+		child.validate(d, fmt.Sprintf("%s.routes[%d]", key, i), channels, policies, false)
 	}
 }
 

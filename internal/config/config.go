@@ -195,6 +195,7 @@ func (c *Config) setDefaults() {
 		c.Severity.Label = "severity"
 	}
 	c.Diagnostics.setDefaults()
+	c.setOncallDefaults()
 	for i := range c.Heartbeats {
 		if c.Heartbeats[i].Severity == "" {
 			c.Heartbeats[i].Severity = "critical"
@@ -262,6 +263,7 @@ func (c *Config) validate(d *doc) {
 	c.Severity.validate(d)
 	c.validateChannels(d)
 	c.validateRunbooks(d)
+	c.validateOncall(d)
 }
 
 func (d *doc) checkName(key, name string, seen map[string]bool) {
@@ -345,6 +347,7 @@ func (c *Config) Secrets() []string {
 	for _, in := range c.Integrations {
 		add(string(in.Token))
 	}
+	add(string(c.Calendar.Secret))
 	if u, err := url.Parse(c.Database); err == nil && u.User != nil {
 		if pass, ok := u.User.Password(); ok {
 			add(pass)

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -80,6 +81,7 @@ var (
 	typeOfConfig  = reflect.TypeFor[Config]()
 	typeOfChannel = reflect.TypeFor[Channel]()
 	typeOfAny     = reflect.TypeFor[any]()
+	typeOfTime    = reflect.TypeFor[time.Time]()
 )
 
 // envRef is ${NAME}; $$ is a literal $.
@@ -98,6 +100,9 @@ func (d *doc) walk(n *yaml.Node, path string, t reflect.Type, lookup func(string
 	switch n.Kind {
 	case yaml.ScalarNode:
 		d.expand(n, path, lookup)
+		if t == typeOfTime {
+			d.checkTime(n, path)
+		}
 	case yaml.SequenceNode:
 		if t.Kind() == reflect.Interface {
 			t = reflect.TypeFor[[]any]()
@@ -160,4 +165,16 @@ func (d *doc) expand(n *yaml.Node, path string, lookup func(string) (string, boo
 		}
 		return v
 	})
+}
+
+// checkTime refuses a time without its offset: YAML would read
+// "2026-12-24 09:00:00" as UTC, silently hours off in most places, and the
+// decoder's own error for other forms names no key.
+func (d *doc) checkTime(n *yaml.Node, path string) {
+	if n.ShortTag() == "!!null" {
+		return
+	}
+	if _, err := time.Parse(time.RFC3339, n.Value); err != nil {
+		d.addf(path, "%q: want a time with its offset, 2026-12-24T09:00:00+01:00", n.Value)
+	}
 }

@@ -5,6 +5,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	// Time zones must load where the system has no zoneinfo (a scratch or
+	// distroless image): schedules depend on them.
+	_ "time/tzdata"
 )
 
 // User is a person Klaxon can call, with their identity on each platform.
@@ -133,8 +136,14 @@ func ParseShift(s string) (time.Duration, error) {
 		return 7 * 24 * time.Hour, nil
 	}
 	d, err := time.ParseDuration(s)
-	if err != nil || d < time.Minute || d%time.Minute != 0 {
-		return 0, fmt.Errorf("%q: want daily, weekly or a whole number of minutes of at least 1m (12h, 72h)", s)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("%q: want daily, weekly or a duration (12h, 72h)", s)
+	case d <= 0:
+		// A zero shift would hand off forever without moving on.
+		return 0, fmt.Errorf("%q: a shift must be longer than zero (daily, weekly, 12h…)", s)
+	case d < time.Minute || d%time.Minute != 0:
+		return 0, fmt.Errorf("%q: want a whole number of minutes, at least 1m (12h, 72h)", s)
 	}
 	return d, nil
 }
@@ -142,9 +151,11 @@ func ParseShift(s string) (time.Duration, error) {
 // ParseClock reads a local time of day, "09:00", as minutes after midnight.
 func ParseClock(s string) (int, error) {
 	h, m, ok := strings.Cut(s, ":")
+	// Atoi alone would take signs ("+9:00", "-0:00") and any number of
+	// leading zeros.
 	hh, err1 := strconv.Atoi(h)
 	mm, err2 := strconv.Atoi(m)
-	if !ok || err1 != nil || err2 != nil || len(m) != 2 || hh < 0 || hh > 23 || mm < 0 || mm > 59 {
+	if !ok || err1 != nil || err2 != nil || !digits(h) || !digits(m) || len(h) > 2 || len(m) != 2 || hh > 23 || mm > 59 {
 		return 0, fmt.Errorf("%q: want a time of day, HH:MM (09:00)", s)
 	}
 	return hh*60 + mm, nil
@@ -166,6 +177,7 @@ func ParseDays(list []string) ([7]bool, error) {
 		for _, part := range strings.Split(item, ",") {
 			part = strings.ToLower(strings.TrimSpace(part))
 			from, to, isRange := strings.Cut(part, "-")
+			from, to = strings.TrimSpace(from), strings.TrimSpace(to) // "mon - fri"
 			f, ok1 := weekdays[from]
 			t, ok2 := weekdays[to]
 			if !isRange {
@@ -183,6 +195,15 @@ func ParseDays(list []string) ([7]bool, error) {
 		}
 	}
 	return set, nil
+}
+
+func digits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // ParseDate reads a rotation's start date, YYYY-MM-DD.

@@ -105,3 +105,64 @@ func (c *Client) Diagnose(ctx context.Context, id int64) (*DiagnoseResult, error
 	var out DiagnoseResult
 	return &out, c.do(ctx, http.MethodPost, fmt.Sprintf("/api/v1/alerts/%d/diagnose", id), nil, &out)
 }
+
+// OnCall returns who is on call for a schedule ("" for every schedule) at
+// a time (zero: now), and who is next.
+func (c *Client) OnCall(ctx context.Context, schedule string, at time.Time) (*OnCallList, error) {
+	q := url.Values{}
+	if schedule != "" {
+		q.Set("schedule", schedule)
+	}
+	if !at.IsZero() {
+		q.Set("at", at.Format(time.RFC3339))
+	}
+	var out OnCallList
+	return &out, c.do(ctx, http.MethodGet, "/api/v1/oncall?"+q.Encode(), nil, &out)
+}
+
+// Shifts lists a schedule's shifts from from to to (zero: the server's
+// defaults, now to two weeks on).
+func (c *Client) Shifts(ctx context.Context, schedule string, from, to time.Time) (*ShiftList, error) {
+	var out ShiftList
+	return &out, c.do(ctx, http.MethodGet, "/api/v1/schedules/"+url.PathEscape(schedule)+"/shifts?"+spanQuery(from, to), nil, &out)
+}
+
+// UserShifts lists a user's shifts on every schedule, as Shifts does.
+func (c *Client) UserShifts(ctx context.Context, user string, from, to time.Time) (*ShiftList, error) {
+	var out ShiftList
+	return &out, c.do(ctx, http.MethodGet, "/api/v1/users/"+url.PathEscape(user)+"/shifts?"+spanQuery(from, to), nil, &out)
+}
+
+func spanQuery(from, to time.Time) string {
+	q := url.Values{}
+	if !from.IsZero() {
+		q.Set("from", from.Format(time.RFC3339))
+	}
+	if !to.IsZero() {
+		q.Set("to", to.Format(time.RFC3339))
+	}
+	return q.Encode()
+}
+
+// Overrides lists the overrides of a schedule (""
+// for every schedule) from now to 90 days on.
+func (c *Client) Overrides(ctx context.Context, schedule string) (*OverrideList, error) {
+	q := url.Values{}
+	if schedule != "" {
+		q.Set("schedule", schedule)
+	}
+	var out OverrideList
+	return &out, c.do(ctx, http.MethodGet, "/api/v1/overrides?"+q.Encode(), nil, &out)
+}
+
+// AddOverride puts someone on call; the token's name is recorded as who did.
+func (c *Client) AddOverride(ctx context.Context, req OverrideRequest) (*klaxon.Override, error) {
+	var out klaxon.Override
+	return &out, c.do(ctx, http.MethodPost, "/api/v1/overrides", req, &out)
+}
+
+// RemoveOverride removes a stored override and returns it.
+func (c *Client) RemoveOverride(ctx context.Context, id int64) (*klaxon.Override, error) {
+	var out klaxon.Override
+	return &out, c.do(ctx, http.MethodDelete, fmt.Sprintf("/api/v1/overrides/%d", id), nil, &out)
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/klaxon-oss/klaxon"
 	"github.com/klaxon-oss/klaxon/internal/alerting"
 	"github.com/klaxon-oss/klaxon/internal/notify"
+	"github.com/klaxon-oss/klaxon/internal/oncall"
 	"github.com/klaxon-oss/klaxon/internal/runbook"
 )
 
@@ -49,6 +50,9 @@ type Server struct {
 	Runbooks *runbook.Catalog
 	// Diagnose queues an alert's diagnostics; nil when they are off.
 	Diagnose notify.Diagnoser
+	// OnCall answers who is on call and keeps overrides; nil when no
+	// schedules are configured (the on-call routes answer 404).
+	OnCall *oncall.Service
 	// Pages serves the human pages (runbooks) at /runbooks.
 	Pages    http.Handler
 	BaseURL  string
@@ -56,6 +60,7 @@ type Server struct {
 	Metrics  http.Handler                // nil: promhttp.Handler()
 	Logger   *slog.Logger
 	MaxBody  int64
+	Now      func() time.Time // nil: time.Now
 	mux      *http.ServeMux
 	severity klaxon.SeverityPolicy
 }
@@ -72,6 +77,9 @@ func (s *Server) Handler() http.Handler {
 	if s.Metrics == nil {
 		s.Metrics = promhttp.Handler()
 	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
 	s.severity = s.Alerts.Severity()
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/v1/ingest/alertmanager", s.ingestAlertmanager)
@@ -87,6 +95,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/alerts/{id}/diagnose", s.person(s.diagnose))
 	mux.HandleFunc("GET /api/v1/runbooks", s.person(s.listRunbooks))
 	mux.HandleFunc("GET /api/v1/runbooks/{name}", s.person(s.getRunbook))
+	s.onCallRoutes(mux)
 	if s.Pages != nil {
 		mux.Handle("GET /runbooks", s.Pages)
 		mux.Handle("GET /runbooks/", s.Pages)

@@ -77,6 +77,9 @@ func New[TTx any](driver riverdriver.Driver[TTx], opts Options) (*Queue[TTx], er
 	register[klaxon.GroupReminder](workers, q.work)
 	register[klaxon.RunDiagnostics](workers, q.work)
 	register[klaxon.PostNote](workers, q.work)
+	register[klaxon.EscalationStep](workers, q.work)
+	register[klaxon.Page](workers, q.work)
+	register[klaxon.HandoffNotice](workers, q.work)
 
 	logger := opts.Logger
 	if logger == nil {
@@ -145,8 +148,13 @@ func (q *Queue[TTx]) Insert(ctx context.Context, tx TTx, job klaxon.Job, runAt t
 		return fmt.Errorf("job %T cannot be queued", job)
 	}
 	opts := &river.InsertOpts{ScheduledAt: runAt}
-	if _, ok := job.(klaxon.RunDiagnostics); ok {
+	switch job.(type) {
+	case klaxon.RunDiagnostics:
 		opts.Queue = queueDiagnostics
+	case klaxon.HandoffNotice:
+		// Every replica queues the next hand-off at start and after an
+		// override; one job per schedule and time is enough.
+		opts.UniqueOpts = river.UniqueOpts{ByArgs: true}
 	}
 	if _, err := q.client.InsertTx(ctx, tx, args, opts); err != nil {
 		return fmt.Errorf("insert %s job: %w", job.Kind(), err)

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/klaxon-oss/klaxon"
+	"github.com/klaxon-oss/klaxon/internal/oncall"
 	"github.com/klaxon-oss/klaxon/internal/runbook"
 )
 
@@ -21,6 +23,9 @@ const HelpText = `Klaxon commands:
   status           what is firing and unacknowledged
   runbook 12       the alert's runbook, its steps filled in (or: runbook KubeNodeNotReady)
   diagnose 12      run the runbook's diagnostics again; the output goes to the alert's thread
+  oncall [NAME]    who is on call now and next, for every schedule or one
+  override NAME PERSON 8h
+                   PERSON (or me) takes schedule NAME's shifts for 8 hours from now
   help             this text`
 
 // Commands runs the chat command grammar against the alert service. It is
@@ -31,6 +36,18 @@ type Commands struct {
 	BaseURL  string
 	Runbooks *runbook.Catalog // nil: no runbooks
 	Diagnose Diagnoser        // nil: diagnostics are off
+	OnCall   *oncall.Service  // nil: no schedules
+	// OverrideAdded is called after a chat override is stored (hand-off
+	// notices are queued anew).
+	OverrideAdded func(context.Context)
+	Now           func() time.Time
+}
+
+func (s *Commands) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }
 
 // Diagnoser runs an alert's runbook diagnostics on request, later: it
@@ -53,22 +70,33 @@ func (s *Commands) Command(ctx context.Context, cmd Command) Reply {
 		return Reply{}
 	}
 	verb, args := strings.ToLower(words[0]), words[1:]
+	actor := cmd.Actor
+	if s.OnCall != nil {
+		// History names the person, not their chat account.
+		if u, ok := s.OnCall.UserByIdentity(actor); ok {
+			actor = u.Name
+		}
+	}
 	if !addressed && (isAction(verb) || verb == "diagnose") && !anyNumber(args) {
 		return Reply{} // "resolve it later": talk, not a command
 	}
 	switch verb {
 	case "ack", "acknowledge":
-		return s.act(ctx, cmd.Actor, args, "acknowledged", s.Alerts.Ack)
+		return s.act(ctx, actor, args, "acknowledged", s.Alerts.Ack)
 	case "unack", "unacknowledge":
-		return s.act(ctx, cmd.Actor, args, "unacknowledged", s.Alerts.Unack)
+		return s.act(ctx, actor, args, "unacknowledged", s.Alerts.Unack)
 	case "resolve":
-		return s.act(ctx, cmd.Actor, args, "resolved", s.Alerts.Resolve)
+		return s.act(ctx, actor, args, "resolved", s.Alerts.Resolve)
 	case "status":
 		return s.status(ctx)
 	case "runbook", "runbooks":
 		return s.runbook(ctx, args, addressed)
 	case "diagnose":
-		return s.diagnose(ctx, cmd.Actor, args)
+		return s.diagnose(ctx, actor, args)
+	case "oncall", "on-call":
+		return s.oncallReply(ctx, args, addressed || len(args) == 0)
+	case "override":
+		return s.override(ctx, cmd.Actor, args, addressed)
 	case "help":
 		return Reply{Text: HelpText}
 	}

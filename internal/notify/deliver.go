@@ -94,13 +94,21 @@ func (s *Service) deliverNext(ctx context.Context, name string, ch Channel) (tim
 	case sendErr == nil:
 		notificationsSent.WithLabelValues(name).Inc()
 		notifyLatency.WithLabelValues(name).Observe(done.Sub(n.CreatedAt).Seconds())
+		var posted []klaxon.Event
+		if prev.Ref == "" && ref != "" {
+			if posted, err = s.postedEvents(ctx, name, msg, done); err != nil {
+				return 0, false, err
+			}
+		}
 		prev.Ref, prev.Sends, prev.SentAt, prev.LastError, prev.FailedAt = ref, prev.Sends+1, done, "", time.Time{}
 		return 0, false, s.store.Update(ctx, func(tx klaxon.Tx) error {
 			if err := tx.SaveMessage(ctx, prev); err != nil {
 				return err
 			}
-			_, err := tx.FinishNotification(ctx, n.ID, n.Version)
-			return err
+			if _, err := tx.FinishNotification(ctx, n.ID, n.Version); err != nil {
+				return err
+			}
+			return tx.AddEvents(ctx, posted...)
 		})
 	case IsPermanent(sendErr):
 		notificationsFailed.WithLabelValues(name).Inc()
@@ -127,6 +135,20 @@ func (s *Service) backoffFor(attempt int) time.Duration {
 	d := time.Second << min(attempt-1, 10)
 	d = min(d, s.backoff)
 	return d/2 + rand.N(d/2+1)
+}
+
+// postedEvents are the history entries of a group's first post on a
+// channel: where it went and whom it mentioned.
+func (s *Service) postedEvents(ctx context.Context, channel string, msg *Message, now time.Time) ([]klaxon.Event, error) {
+	_, _, members, err := s.store.GroupView(ctx, msg.GroupID, failedEventMembers)
+	if err != nil {
+		return nil, err
+	}
+	text := "Posted to " + channel
+	if len(msg.Mention) > 0 {
+		text += ", mentioning " + s.whoOn(channel, msg.Mention)
+	}
+	return events(members, klaxon.EventNotified, channel, text, now), nil
 }
 
 // recordFailure drops the notification and writes the refusal where people
@@ -185,6 +207,20 @@ func (s *Service) render(ctx context.Context, groupID int64) (*Message, error) {
 	m.URL = m.AlertURL(top.ID)
 	m.LastFrom = lastChange(m.State, members)
 	m.Runbook = s.runbookLink(top)
+	if r := s.routes.Find(g.Route); s.oncall != nil && r != nil && r.Escalation != "" && m.State == klaxon.StateFiring {
+		e, err := s.store.Escalation(ctx, groupID)
+		if err != nil {
+			return nil, err
+		}
+		if e.Running() {
+			users := s.oncall.Directory().Users
+			for _, name := range e.Mention {
+				u := users[name]
+				u.Name = name
+				m.Mention = append(m.Mention, u)
+			}
+		}
+	}
 	return m, nil
 }
 

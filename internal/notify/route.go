@@ -35,6 +35,7 @@ type Route struct {
 	GroupWait      time.Duration
 	GroupInterval  time.Duration
 	RepeatInterval time.Duration
+	Escalation     string // the escalation policy of the route's groups, or ""
 	Routes         []*Route
 }
 
@@ -71,6 +72,9 @@ func (r *Route) compile(c *config.Route) error {
 		if r.GroupByAll {
 			r.GroupBy = nil
 		}
+	}
+	if c.Escalation != "" {
+		r.Escalation = c.Escalation
 	}
 	for _, d := range []struct {
 		from *time.Duration

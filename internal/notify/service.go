@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/klaxon-oss/klaxon"
+	"github.com/klaxon-oss/klaxon/internal/oncall"
 	"github.com/klaxon-oss/klaxon/internal/runbook"
 )
 
@@ -69,6 +70,8 @@ type Options struct {
 	MaxBackoff time.Duration
 	// Runbooks, if set, are matched to alerts and shown in messages.
 	Runbooks *runbook.Catalog
+	// OnCall, if set, runs the routes' escalation policies.
+	OnCall *oncall.Service
 }
 
 // Service routes alert changes into groups and delivers them.
@@ -83,6 +86,7 @@ type Service struct {
 	poll     time.Duration
 	backoff  time.Duration
 	runbooks *runbook.Catalog
+	oncall   *oncall.Service
 
 	mu    sync.Mutex
 	wakes map[string]chan struct{} // per channel, capacity 1
@@ -93,7 +97,7 @@ func New(store klaxon.Store, opts Options) *Service {
 	s := &Service{
 		store: store, routes: opts.Routes, channels: opts.Channels,
 		severity: opts.Severity, baseURL: opts.BaseURL, log: opts.Logger, now: opts.Now,
-		poll: opts.PollInterval, backoff: opts.MaxBackoff, runbooks: opts.Runbooks,
+		poll: opts.PollInterval, backoff: opts.MaxBackoff, runbooks: opts.Runbooks, oncall: opts.OnCall,
 		wakes: make(map[string]chan struct{}),
 	}
 	if s.log == nil {
@@ -152,6 +156,7 @@ func (s *Service) AlertsChanged(ctx context.Context, tx klaxon.Tx, changes []kla
 			touched[g.ID] = &queued{group: g, at: at}
 		}
 	}
+	escalations := groupChanges{}
 
 	// Alerts already in groups (acks, resolves, updates): their groups.
 	var existing []int64
@@ -183,6 +188,7 @@ func (s *Service) AlertsChanged(ctx context.Context, tx klaxon.Tx, changes []kla
 				if err := tx.AddGroupMembers(ctx, g.ID, a.ID); err != nil {
 					return err
 				}
+				escalations.add(g, created, c)
 				if created {
 					touch(g, now.Add(r.GroupWait))
 					if r.RepeatInterval > 0 {
@@ -204,6 +210,7 @@ func (s *Service) AlertsChanged(ctx context.Context, tx klaxon.Tx, changes []kla
 				}
 			}
 			touch(g, at)
+			escalations.add(g, false, c)
 			if c.Kind == klaxon.EventResolved {
 				resolvedGroups = append(resolvedGroups, g.ID)
 			}
@@ -225,7 +232,7 @@ func (s *Service) AlertsChanged(ctx context.Context, tx klaxon.Tx, changes []kla
 			return err
 		}
 	}
-	return nil
+	return s.escalate(ctx, tx, escalations, now)
 }
 
 // openGroup finds or creates the open group of route r for alert a.
@@ -256,8 +263,13 @@ func (s *Service) queue(ctx context.Context, tx klaxon.Tx, g *klaxon.Group, at t
 		s.log.Warn("group's route is gone from the configuration; not notifying", "group", g.ID, "route", g.Route)
 		return nil
 	}
+	return s.queueChannels(ctx, tx, g, r.Receivers, at, remind)
+}
+
+// queueChannels queues the group's state for the named channels.
+func (s *Service) queueChannels(ctx context.Context, tx klaxon.Tx, g *klaxon.Group, channels []string, at time.Time, remind bool) error {
 	now := s.now().UTC()
-	for _, ch := range r.Receivers {
+	for _, ch := range channels {
 		if _, ok := s.channels[ch]; !ok {
 			continue
 		}
@@ -270,13 +282,20 @@ func (s *Service) queue(ctx context.Context, tx klaxon.Tx, g *klaxon.Group, at t
 	return nil
 }
 
-// HandleJob works the notifier's jobs: reminders and thread notes.
+// HandleJob works the notifier's jobs: reminders, thread notes,
+// escalation steps, pages and hand-off notices.
 func (s *Service) HandleJob(ctx context.Context, job klaxon.Job) error {
 	switch j := job.(type) {
 	case klaxon.GroupReminder:
 		return s.remind(ctx, j)
 	case klaxon.PostNote:
 		return s.postNote(ctx, j)
+	case klaxon.EscalationStep:
+		return s.escalationStep(ctx, j)
+	case klaxon.Page:
+		return s.page(ctx, j)
+	case klaxon.HandoffNotice:
+		return s.handoff(ctx, j)
 	}
 	return fmt.Errorf("notify: unknown job kind %q", job.Kind())
 }

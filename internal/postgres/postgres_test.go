@@ -62,12 +62,22 @@ func TestReadsForUpdateLock(t *testing.T) {
 		if err := tx.InsertAlert(ctx, a); err != nil {
 			return err
 		}
-		return tx.InsertGroup(ctx, g)
+		if err := tx.InsertGroup(ctx, g); err != nil {
+			return err
+		}
+		return tx.SaveEscalation(ctx, &klaxon.Escalation{GroupID: g.ID, Policy: "p", Epoch: 1, StartedAt: time.Now()})
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	reads := map[string]func(context.Context, klaxon.Tx) error{
+		"EscalationForUpdate": func(ctx context.Context, tx klaxon.Tx) error {
+			e, err := tx.EscalationForUpdate(ctx, g.ID)
+			if err == nil && e == nil {
+				err = errors.New("EscalationForUpdate found no escalation")
+			}
+			return err
+		},
 		"OpenGroup": func(ctx context.Context, tx klaxon.Tx) error {
 			g, err := tx.OpenGroup(ctx, "0", "k")
 			if err == nil && g == nil {

@@ -51,6 +51,11 @@ func Run(t *testing.T, open func(t *testing.T) klaxon.Store) {
 		{"NotifyRollbackKeepsNothing", testNotifyRollbackKeepsNothing},
 		{"Diagnostics", testDiagnostics},
 		{"DiagnosticsRollbackKeepsNothing", testDiagnosticsRollbackKeepsNothing},
+		{"Overrides", testOverrides},
+		{"DeleteOverride", testDeleteOverride},
+		{"Escalations", testEscalations},
+		{"FiringMembers", testFiringMembers},
+		{"OnCallRollbackKeepsNothing", testOnCallRollbackKeepsNothing},
 		{"Ping", func(t *testing.T, s klaxon.Store) {
 			if err := s.Ping(context.Background()); err != nil {
 				t.Fatalf("Ping: %v", err)
@@ -1227,8 +1232,6 @@ func testDiagnostics(t *testing.T, s klaxon.Store) {
 	ctx := context.Background()
 	a, b, quiet := newAlert("a"), newAlert("b"), newAlert("quiet")
 	insert(t, s, a, b, quiet)
-	// A zone other than UTC on the way in; times read back in UTC.
-	cest := time.FixedZone("CEST", 2*60*60)
 	first := newDiagnostics(a.ID, "", t0.Add(123456*time.Microsecond).In(cest))
 	other := newDiagnostics(b.ID, "", t0)
 	second := newDiagnostics(a.ID, "@alice:example.org", t0.Add(time.Hour))

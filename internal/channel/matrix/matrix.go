@@ -4,8 +4,11 @@
 // A group's message is posted once, under a transaction ID derived from the
 // delivery, so a retry never double-posts; later changes edit it in place
 // (m.replace), and reminders and notes (diagnostics output) go to its
-// thread. Listen follows the room with /sync and answers commands such as
-// "ack 12" in their thread.
+// thread. The first post mentions the people on call (an "On call:" line
+// of pills); an edit never mentions anyone anew. Pages (escalation steps,
+// hand-offs) mention people in the group's thread or in the room, under
+// the page's key as transaction ID. Listen follows the room with /sync and
+// answers commands such as "ack 12" in their thread.
 package matrix
 
 import (
@@ -36,7 +39,7 @@ type Config struct {
 }
 
 // Channel posts to one Matrix room. It implements notify.Channel,
-// notify.Noter and notify.Listener.
+// notify.Noter, notify.Chat and notify.Listener.
 type Channel struct {
 	name       string
 	homeserver string // without a trailing slash
@@ -55,6 +58,7 @@ type Channel struct {
 var (
 	_ notify.Channel  = (*Channel)(nil)
 	_ notify.Noter    = (*Channel)(nil)
+	_ notify.Chat     = (*Channel)(nil)
 	_ notify.Listener = (*Channel)(nil)
 )
 
@@ -180,7 +184,9 @@ func (c *Channel) Send(ctx context.Context, d notify.Delivery) (string, error) {
 	if d.Message == nil {
 		return "", notify.Permanent(errors.New("matrix: delivery has no message"))
 	}
-	msg := render(d.Message, c.mentions(d.Message))
+	// The people on call show on edits too, but an edit's outer
+	// m.mentions is empty (replacement): only the first post rings.
+	msg := render(d.Message, c.mentions(d.Message), c.people(d.Message.Mention))
 	if d.Ref == "" {
 		// A first post is itself the notification: no reminder on top.
 		room, err := c.joinRoom(ctx)

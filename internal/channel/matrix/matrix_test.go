@@ -215,7 +215,7 @@ func TestSendEdit(t *testing.T) {
 }
 
 func TestSendEditContent(t *testing.T) {
-	msg := render(notifytest.Cases()["critical_acked"], nil)
+	msg := render(notifytest.Cases()["critical_acked"], nil, nil)
 	c := replacement(msg, "$orig")
 	if !strings.HasPrefix(c.Body, "* ") || !strings.HasPrefix(c.FormattedBody, "* ") {
 		t.Errorf("fallback body does not start with \"* \": %q", c.Body)

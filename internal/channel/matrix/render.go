@@ -85,10 +85,12 @@ func (d *doc) content(msgType string, mention []string) content {
 }
 
 // render is the message for a group: what the on-call engineer needs in the
-// room itself, and the words to type to acknowledge.
-func render(m *notify.Message, mention []string) content {
+// room itself, and the words to type to acknowledge. mention are the
+// configured people (critical messages only), oncall the people the group
+// calls (Message.Mention): m.mentions has them all, each once.
+func render(m *notify.Message, mention []string, oncall []person) content {
 	var d doc
-	header(&d, m, mention)
+	header(&d, m, mention, oncall)
 	if m.Single() {
 		alert(&d, m, m.Primary())
 	} else {
@@ -97,11 +99,13 @@ func render(m *notify.Message, mention []string) content {
 	if hint := m.AckHint(); hint != "" {
 		d.add(fmt.Sprintf("Type %q to acknowledge.", hint), "<p>Type <code>"+esc(hint)+"</code> to acknowledge.</p>")
 	}
-	return d.content(msgText, mention)
+	return d.content(msgText, userIDs(mention, oncall))
 }
 
-// header is the coloured headline, the state line and the mentions.
-func header(d *doc, m *notify.Message, mention []string) {
+// header is the coloured headline, the state line, the configured
+// mentions and the on-call line. Someone both configured and on call is
+// shown on the on-call line only.
+func header(d *doc, m *notify.Message, mention []string, oncall []person) {
 	headline := oneLine(strings.TrimPrefix(m.Headline(), m.Tag()+" "), maxLine)
 	state := m.StateText()
 	var details []string
@@ -122,13 +126,21 @@ func header(d *doc, m *notify.Message, mention []string) {
 	color := esc(m.Color())
 	h := fmt.Sprintf(`<p><font color="%s" data-mx-color="%s"><b>%s %s</b></font><br>%s`, color, color, esc(m.Tag()), esc(headline), stateHTML)
 	d.text = append(d.text, m.Tag()+" "+headline, stateText)
-	if len(mention) > 0 {
-		var pills []string
-		for _, id := range mention {
-			pills = append(pills, fmt.Sprintf(`<a href="%s">%s</a>`, esc("https://matrix.to/#/"+id), esc(id)))
+	var configured, pills []string
+	for _, id := range mention {
+		if !slices.ContainsFunc(oncall, func(p person) bool { return p.id == id }) {
+			configured = append(configured, id)
+			pills = append(pills, pill(id, id))
 		}
+	}
+	if len(configured) > 0 {
 		h += "<br>" + strings.Join(pills, " ")
-		d.text = append(d.text, strings.Join(mention, " "))
+		d.text = append(d.text, strings.Join(configured, " "))
+	}
+	if len(oncall) > 0 {
+		text, html := peopleLine(oncall)
+		h += "<br>On call: " + html
+		d.text = append(d.text, "On call: "+text)
 	}
 	d.html = append(d.html, h+"</p>")
 }
@@ -314,7 +326,7 @@ func reminder(m *notify.Message, root string, mention []string) content {
 	if len(mention) > 0 {
 		var pills []string
 		for _, id := range mention {
-			pills = append(pills, fmt.Sprintf(`<a href="%s">%s</a>`, esc("https://matrix.to/#/"+id), esc(id)))
+			pills = append(pills, pill(id, id))
 		}
 		d.add(strings.Join(mention, " "), "<p>"+strings.Join(pills, " ")+"</p>")
 	}

@@ -21,7 +21,7 @@ func TestRenderGolden(t *testing.T) {
 	ch := newChannel(t, "http://127.0.0.1:1", "#alerts:example.org", "@alice:example.org", "@bob:example.org")
 	for name, m := range notifytest.Cases() {
 		t.Run(name, func(t *testing.T) {
-			got := render(m, ch.mentions(m))
+			got := render(m, ch.mentions(m), ch.people(m.Mention))
 			b := indentJSON(t, got)
 			notifytest.Golden(t, filepath.Join("testdata", name+".golden"), b, *update)
 			checkSafeHTML(t, got.FormattedBody)
@@ -76,7 +76,7 @@ func TestNoteFits(t *testing.T) {
 // Klaxon has no runbook for the message.
 func TestRunbookReplacesAnnotation(t *testing.T) {
 	m := notifytest.Cases()["critical_firing"]
-	with := render(m, nil)
+	with := render(m, nil, nil)
 	if strings.Contains(with.Body, "https://runbooks.example.org/") || !strings.Contains(with.Body, "📖 Runbook: Pod crash looping — https://klaxon.example.org/runbooks/pod-crash-looping?alert=12") {
 		t.Errorf("with a runbook, body:\n%s", with.Body)
 	}
@@ -84,11 +84,11 @@ func TestRunbookReplacesAnnotation(t *testing.T) {
 		t.Errorf("with a runbook, formatted_body:\n%s", with.FormattedBody)
 	}
 	m.Runbook = nil
-	without := render(m, nil)
+	without := render(m, nil, nil)
 	if !strings.Contains(without.Body, "Runbook: https://runbooks.example.org/KubePodCrashLooping") || strings.Contains(without.Body, "📖") {
 		t.Errorf("without a runbook, body:\n%s", without.Body)
 	}
-	group := render(notifytest.Cases()["group"], nil)
+	group := render(notifytest.Cases()["group"], nil, nil)
 	if n := strings.Count(group.FormattedBody, "📖 Runbook"); n != 1 {
 		t.Errorf("group shows the runbook %d times, want once", n)
 	}
@@ -121,8 +121,8 @@ func checkBalanced(t *testing.T, html string) {
 func TestRenderHostile(t *testing.T) {
 	m := notifytest.Cases()["hostile"]
 	for name, c := range map[string]content{
-		"message":  render(m, nil),
-		"edit":     *replacement(render(m, nil), "$e").NewContent,
+		"message":  render(m, nil, nil),
+		"edit":     *replacement(render(m, nil, nil), "$e").NewContent,
 		"reminder": reminder(m, "$e", nil),
 		"reply": notice(notify.Reply{Text: `<script>alert(1)</script> <a href="javascript:x">`,
 			Code: "</code></pre><script>alert(1)</script>"}, "$e", "$e"),
