@@ -117,14 +117,14 @@ func printOnCall(out io.Writer, list []httpapi.OnCall, now time.Time, loc *time.
 		fmt.Fprintln(out, oc.Schedule)
 		w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 		if s := oc.Now; s != nil {
-			fmt.Fprintf(w, "  now\t%s\tuntil %s\t(%s)\t%s\n", s.User, showTime(s.End, loc), relative(s.End, now), shiftNote(s))
+			fmt.Fprintf(w, "  now\t%s\tuntil\t%s\t(%s)\t%s\n", s.User, showTime(s.End, loc), relative(s.End, now), shiftNote(s))
 		} else {
-			fmt.Fprintf(w, "  now\tnobody\t\t\t\n")
+			fmt.Fprintf(w, "  now\tnobody\t\t\t\t\n")
 		}
 		if s := oc.Next; s != nil {
-			fmt.Fprintf(w, "  next\t%s\tfrom %s\t(%s)\t%s\n", s.User, showTime(s.Start, loc), relative(s.Start, now), shiftNote(s))
+			fmt.Fprintf(w, "  next\t%s\tfrom\t%s\t(%s)\t%s\n", s.User, showTime(s.Start, loc), relative(s.Start, now), shiftNote(s))
 		} else {
-			fmt.Fprintf(w, "  next\tnobody scheduled\t\t\t\n")
+			fmt.Fprintf(w, "  next\tnobody scheduled\t\t\t\t\n")
 		}
 		if err := w.Flush(); err != nil {
 			return err

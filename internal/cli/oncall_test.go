@@ -35,8 +35,8 @@ func TestPrintOnCall(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `primary
-  now   alice  until Wed 2026-03-11 10:00 CET  (in 21h)  rotation daily
-  next  bob    from Wed 2026-03-11 10:00 CET   (in 21h)  override 7, in place of carol, by ops-cli
+  now   alice  until  Wed 2026-03-11 10:00 CET  (in 21h)  rotation daily
+  next  bob    from   Wed 2026-03-11 10:00 CET  (in 21h)  override 7, in place of carol, by ops-cli
   calendar: https://klaxon.example.org/calendar/schedules/primary.ics?token=abc
 
 quiet
@@ -196,7 +196,7 @@ func TestOnCallCommands(t *testing.T) {
 		{
 			"oncall", []string{"oncall", "primary", "--at", "2026-03-10 09:00", "--tz", "UTC"}, 200,
 			`{"oncall":[{"schedule":"primary","now":{"schedule":"primary","user":"alice","start":"2026-03-10T09:00:00Z","end":"2026-03-11T09:00:00Z","rotation":"daily"},"next":null}]}`,
-			"GET /api/v1/oncall?at=2026-03-10T09%3A00%3A00Z&schedule=primary", 0, "until Wed 2026-03-11 09:00 UTC",
+			"GET /api/v1/oncall?at=2026-03-10T09%3A00%3A00Z&schedule=primary", 0, "until  Wed 2026-03-11 09:00 UTC",
 		},
 		{
 			"oncall json", []string{"oncall", "--json"}, 200, `{"oncall":[]}`,
@@ -207,12 +207,12 @@ func TestOnCallCommands(t *testing.T) {
 			"", 1, "--at",
 		},
 		{
-			"unknown schedule", []string{"oncall", "nope"}, 404, `{"error":"no schedule \"nope\" (schedules: primary, secondary)","code":"not_found"}`,
-			"GET /api/v1/oncall?schedule=nope", 1, `no schedule "nope" (schedules: primary, secondary)`,
+			"unknown schedule", []string{"oncall", "nope"}, 404, `{"error":"no schedule \"nope\"; schedules: primary, secondary","code":"not_found"}`,
+			"GET /api/v1/oncall?schedule=nope", 1, `no schedule "nope"; schedules: primary, secondary`,
 		},
 		{
-			"unknown user", []string{"override", "add", "primary", "dave", "--for", "1h"}, 404, `{"error":"no user \"dave\" (users: alice, bob)","code":"not_found"}`,
-			"POST /api/v1/overrides", 1, `no user "dave" (users: alice, bob)`,
+			"unknown user", []string{"override", "add", "primary", "dave", "--for", "1h"}, 400, `{"error":"no user \"dave\"; users: alice, bob","code":"invalid"}`,
+			"POST /api/v1/overrides", 1, `no user "dave"; users: alice, bob`,
 		},
 		{
 			"list", []string{"override", "list", "primary", "--tz", "UTC"}, 200,

@@ -317,7 +317,7 @@ func TestValidateOncall(t *testing.T) {
 		{"target with schedule and user", policy("    steps:", "      - targets:", "          - schedule: primary", "            user: bob"),
 			`test.yaml:22: escalation_policies[0].steps[0].targets[0].user: a target calls a schedule's on-call or a user, not both (schedule "primary"): make two targets`},
 		{"unknown schedule", policy("    steps:", "      - targets: [{user: bob}]", "      - targets:", "          - schedule: primray"),
-			`test.yaml:23: escalation_policies[0].steps[1].targets[0].schedule: no schedule "primray" (schedules: primary)`},
+			`test.yaml:22: escalation_policies[0].steps[1].targets[0].schedule: no schedule "primray" (schedules: primary)`},
 		{"unknown user", policy("    steps:", "      - targets:", "          - user: carol"),
 			`test.yaml:21: escalation_policies[0].steps[0].targets[0].user: no user "carol" (users: alice, bob)`},
 		{"unknown channel", policy("    steps:", "      - targets:", "          - channel: pagerduty"),

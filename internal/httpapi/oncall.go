@@ -101,7 +101,8 @@ func (s *Server) needOnCall(h http.HandlerFunc) http.HandlerFunc {
 
 func (s *Server) whoIsOnCall(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	at, err := timeParam(q, "at", s.Now())
+	// Absent, at stays zero: the service's own clock says when now is.
+	at, err := timeParam(q, "at", time.Time{})
 	if err != nil {
 		writeError(w, err)
 		return

@@ -285,9 +285,9 @@ func TestOverrideRefused(t *testing.T) {
 		wantStatus int
 		wantText   []string
 	}{
-		{"unknown schedule", `{"schedule":"secondary","user":"bob","duration":"8h"}`, 404, []string{"secondary", "primary"}},
-		{"unknown user", `{"schedule":"primary","user":"dave","duration":"8h"}`, 404, []string{"dave", "alice", "bob", "carol"}},
-		{"unknown replaced", `{"schedule":"primary","user":"bob","replaces":"dave","duration":"8h"}`, 404, []string{"dave", "alice"}},
+		{"unknown schedule", `{"schedule":"secondary","user":"bob","duration":"8h"}`, 400, []string{"secondary", "primary"}},
+		{"unknown user", `{"schedule":"primary","user":"dave","duration":"8h"}`, 400, []string{"dave", "alice", "bob", "carol"}},
+		{"unknown replaced", `{"schedule":"primary","user":"bob","replaces":"dave","duration":"8h"}`, 400, []string{"dave", "alice"}},
 		{"no end or duration", `{"schedule":"primary","user":"bob"}`, 400, []string{"end or duration"}},
 		{"end and duration", `{"schedule":"primary","user":"bob","end":"2026-03-10T20:00:00Z","duration":"8h"}`, 400, []string{"not both"}},
 		{"bad duration", `{"schedule":"primary","user":"bob","duration":"a while"}`, 400, []string{"duration:"}},

@@ -71,11 +71,8 @@ func (s *Commands) Command(ctx context.Context, cmd Command) Reply {
 	}
 	verb, args := strings.ToLower(words[0]), words[1:]
 	actor := cmd.Actor
-	if s.OnCall != nil {
-		// History names the person, not their chat account.
-		if u, ok := s.OnCall.UserByIdentity(actor); ok {
-			actor = u.Name
-		}
+	if u, ok := s.person(actor); ok {
+		actor = u.Name // history names the person, not their chat account
 	}
 	if !addressed && (isAction(verb) || verb == "diagnose") && !anyNumber(args) {
 		return Reply{} // "resolve it later": talk, not a command
@@ -104,6 +101,19 @@ func (s *Commands) Command(ctx context.Context, cmd Command) Reply {
 		return Reply{Text: fmt.Sprintf("I don't know %q.\n%s", words[0], HelpText)}
 	}
 	return Reply{}
+}
+
+// person is the configured user behind a chat actor ("@alice:example.org",
+// "slack:U0123", "gchat:alice@example.org").
+func (s *Commands) person(actor string) (klaxon.User, bool) {
+	if s.OnCall == nil {
+		return klaxon.User{}, false
+	}
+	id := actor
+	if platform, rest, ok := strings.Cut(actor, ":"); ok && (platform == "slack" || platform == "gchat") {
+		id = rest
+	}
+	return s.OnCall.UserByIdentity(id)
 }
 
 func isAction(verb string) bool {

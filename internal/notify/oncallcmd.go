@@ -81,7 +81,7 @@ func (s *Commands) override(ctx context.Context, actor string, args []string, ad
 	}
 	schedule, user := args[0], args[1]
 	if strings.EqualFold(user, "me") {
-		u, ok := s.OnCall.UserByIdentity(actor)
+		u, ok := s.person(actor)
 		if !ok {
 			if _, known := s.OnCall.Directory().Users[actor]; !known {
 				return Reply{Text: fmt.Sprintf("I don't know who %s is: add your chat identity to your entry under users in Klaxon's config, or name the person.", actor)}

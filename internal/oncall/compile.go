@@ -168,29 +168,20 @@ func (c *compiler) rotation(key string, r config.Rotation, scheduleLoc *time.Loc
 	return rot, true
 }
 
-// window reads hours; a missing from or to is midnight, so days alone
-// cover those whole days.
 func (c *compiler) window(key string, h config.Hours) (Window, bool) {
 	var w Window
 	var err error
-	ok := true
+	n := len(c.errs)
 	if w.Days, err = config.ParseDays(h.Days); err != nil {
 		c.addf(key+".days", "%v", err)
-		ok = false
 	}
-	if h.From != "" {
-		if w.Start, err = config.ParseClock(h.From); err != nil {
-			c.addf(key+".from", "%v", err)
-			ok = false
-		}
+	if w.Start, err = config.ParseClock(h.From); err != nil {
+		c.addf(key+".from", "%v", err)
 	}
-	if h.To != "" {
-		if w.End, err = config.ParseClock(h.To); err != nil {
-			c.addf(key+".to", "%v", err)
-			ok = false
-		}
+	if w.End, err = config.ParseClock(h.To); err != nil {
+		c.addf(key+".to", "%v", err)
 	}
-	return w, ok
+	return w, len(c.errs) == n
 }
 
 func (c *compiler) policy(key string, p config.EscalationPolicy) {

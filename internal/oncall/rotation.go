@@ -1,11 +1,8 @@
 package oncall
 
-import (
-	"time"
-)
+import "time"
 
-// rotation is a Rotation ready for arithmetic: its start's wall-clock
-// fields, from which every hand-off is computed.
+// rotation is a Rotation ready for arithmetic.
 type rotation struct {
 	name         string
 	participants []string
@@ -14,9 +11,9 @@ type rotation struct {
 	start        time.Time // the first hand-off
 	wallStart    int64     // start's wall clock, as seconds since the epoch
 	length       int64     // seconds of wall clock
-	y, d, h, min int
-	sec, nsec    int
-	m            time.Month
+	// start's wall-clock fields, from which time.Date counts hand-offs
+	year, day, hour, minute, sec, nsec int
+	month                              time.Month
 }
 
 // compile readies the schedule's rotations; those that can never cover
@@ -37,8 +34,8 @@ func (s *Schedule) compile() []rotation {
 			name: r.Name, participants: r.Participants, hours: r.Hours, loc: loc,
 			start: st, wallStart: wall(st), length: length, nsec: st.Nanosecond(),
 		}
-		c.y, c.m, c.d = st.Date()
-		c.h, c.min, c.sec = st.Clock()
+		c.year, c.month, c.day = st.Date()
+		c.hour, c.minute, c.sec = st.Clock()
 		out = append(out, c)
 	}
 	return out
@@ -54,7 +51,7 @@ func wall(t time.Time) int64 {
 // handoff returns the start of shift k: Start plus k lengths on the local
 // wall clock, so hand-offs keep their local time across DST changes.
 func (r *rotation) handoff(k int64) time.Time {
-	return time.Date(r.y, r.m, r.d, r.h, r.min, r.sec+int(k*r.length), r.nsec, r.loc)
+	return time.Date(r.year, r.month, r.day, r.hour, r.minute, r.sec+int(k*r.length), r.nsec, r.loc)
 }
 
 // index returns the shift containing t, which is not before the start.

@@ -243,7 +243,7 @@ func (d *Directory) checkOverride(o klaxon.Override, now time.Time) error {
 
 // RemoveOverride deletes a stored override and returns it; an ENOTFOUND
 // error if there is none. Overrides from the configuration are removed
-// there.
+// there. actor is who asks; nothing records it yet.
 func (s *Service) RemoveOverride(ctx context.Context, id int64, actor string) (*klaxon.Override, error) {
 	if id <= 0 {
 		return nil, klaxon.Errorf(klaxon.ENOTFOUND, "no override %d (overrides from the configuration are removed from it)", id)

@@ -134,8 +134,9 @@ func mentionText(users []string) string {
 }
 
 // renderCard is the group's first post: a one-line text (what phone
-// notifications show, with the mentions) and a card with the details.
-func renderCard(m *notify.Message, mentions []string) chatMessage {
+// notifications show, with the mentions, and the on-call line when there
+// is one) and a card with the details.
+func renderCard(m *notify.Message, mentions []string, oncall string) chatMessage {
 	var widgets []widget
 	if m.Single() {
 		widgets = singleWidgets(m)
@@ -156,8 +157,12 @@ func renderCard(m *notify.Message, mentions []string) chatMessage {
 	if len(sections[0].Widgets) == 0 {
 		sections[0].Widgets = []widget{paragraph(escHTML(m.StateText()))}
 	}
+	text := mentionText(mentions) + escText(m.Headline())
+	if oncall != "" {
+		text += "\n" + oncall
+	}
 	return chatMessage{
-		Text: mentionText(mentions) + escText(m.Headline()),
+		Text: text,
 		CardsV2: []cardV2{{
 			CardID: ThreadKey(m.GroupID),
 			Card: card{

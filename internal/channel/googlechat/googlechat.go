@@ -6,7 +6,9 @@
 // (keyed by the group): the first post is a card, and what people need to
 // hear later (acknowledged, resolved, more alerts, still firing) is a short
 // reply in that thread. Notes (diagnostics output) are cards in that
-// thread too.
+// thread too. The first post mentions the people on call on an "On call:"
+// line; pages (escalation steps, hand-offs) mention people in the group's
+// thread or in a thread of their own, under the page's key as request ID.
 package googlechat
 
 import (
@@ -51,7 +53,7 @@ type Config struct {
 }
 
 // Channel posts to one space and answers its Chat app's events. It
-// implements notify.Channel, notify.Noter and notify.Inbound.
+// implements notify.Channel, notify.Noter, notify.Chat and notify.Inbound.
 type Channel struct {
 	name     string
 	webhook  string // secret: carries key and token
@@ -67,6 +69,7 @@ type Channel struct {
 var (
 	_ notify.Channel = (*Channel)(nil)
 	_ notify.Noter   = (*Channel)(nil)
+	_ notify.Chat    = (*Channel)(nil)
 	_ notify.Inbound = (*Channel)(nil)
 )
 
@@ -150,20 +153,22 @@ func (c *Channel) Send(ctx context.Context, d notify.Delivery) (string, error) {
 	if d.Ref == "" || json.Unmarshal([]byte(d.Ref), &prev) != nil || prev.State == "" {
 		// First post, or a ref this version cannot read: post the card
 		// (into the same thread, by its key).
-		thread, err := c.post(ctx, renderCard(m, c.mentionsFor(m)), "")
+		people, ids := c.callList(m.Mention)
+		got, err := c.post(ctx, renderCard(m, withoutIDs(c.mentionsFor(m), ids), onCallLine(people)), "")
 		if err != nil {
 			return "", err
 		}
-		return encodeRef(ref{Thread: thread, State: m.State, Counts: m.Counts}), nil
+		return encodeRef(ref{Thread: got.Thread.Name, State: m.State, Counts: m.Counts}), nil
 	}
 	text := followUp(m, prev, d.Remind, c.mentionsFor(m))
 	if text == "" {
 		return d.Ref, nil
 	}
-	thread, err := c.post(ctx, chatMessage{Text: text, Thread: &chatThread{ThreadKey: ThreadKey(m.GroupID)}}, "")
+	got, err := c.post(ctx, chatMessage{Text: text, Thread: &chatThread{ThreadKey: ThreadKey(m.GroupID)}}, "")
 	if err != nil {
 		return "", err
 	}
+	thread := got.Thread.Name
 	if thread == "" {
 		thread = prev.Thread
 	}
@@ -184,17 +189,27 @@ func encodeRef(r ref) string {
 	return string(b)
 }
 
-// post sends one message to the webhook and returns its thread's name.
+// posted is the part of Chat's answer to a post that Klaxon keeps: the
+// message's name and its thread's.
+type posted struct {
+	Name   string `json:"name"`
+	Thread struct {
+		Name string `json:"name"`
+	} `json:"thread"`
+}
+
+// post sends one message to the webhook and returns what Chat made of it.
 // requestID, when set, makes the post idempotent: Chat answers a repeated
 // request ID with the message it created the first time.
-func (c *Channel) post(ctx context.Context, msg chatMessage, requestID string) (string, error) {
+func (c *Channel) post(ctx context.Context, msg chatMessage, requestID string) (posted, error) {
+	var answer posted
 	body, err := encode(msg)
 	if err != nil {
-		return "", notify.Permanent(fmt.Errorf("googlechat: encode: %w", err))
+		return answer, notify.Permanent(fmt.Errorf("googlechat: encode: %w", err))
 	}
 	u, err := url.Parse(c.webhook)
 	if err != nil {
-		return "", notify.Permanent(errors.New("googlechat: the webhook URL does not parse"))
+		return answer, notify.Permanent(errors.New("googlechat: the webhook URL does not parse"))
 	}
 	q := u.Query()
 	q.Set("messageReplyOption", replyOption)
@@ -204,7 +219,7 @@ func (c *Channel) post(ctx context.Context, msg chatMessage, requestID string) (
 	u.RawQuery = q.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
 	if err != nil {
-		return "", notify.Permanent(errors.New("googlechat: cannot build the request"))
+		return answer, notify.Permanent(errors.New("googlechat: cannot build the request"))
 	}
 	req.Header.Set("Content-Type", "application/json; charset=UTF-8")
 	req.Header.Set("User-Agent", "Klaxon")
@@ -214,19 +229,14 @@ func (c *Channel) post(ctx context.Context, msg chatMessage, requestID string) (
 		if errors.As(err, &ue) {
 			err = ue.Err // the URL holds the webhook's key and token
 		}
-		return "", fmt.Errorf("googlechat: post: %w", err)
+		return answer, fmt.Errorf("googlechat: post: %w", err)
 	}
 	raw := c.redact(notify.ReadBody(resp))
 	if err := notify.StatusError("googlechat", resp, raw); err != nil {
-		return "", err
-	}
-	var answer struct {
-		Thread struct {
-			Name string `json:"name"`
-		} `json:"thread"`
+		return answer, err
 	}
 	_ = json.Unmarshal(raw, &answer) // a 2xx is a post, whatever its body says
-	return answer.Thread.Name, nil
+	return answer, nil
 }
 
 // encode is msg as the webhook gets it.

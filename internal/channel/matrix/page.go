@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/klaxon-oss/klaxon"
@@ -106,20 +107,11 @@ func pill(id, label string) string {
 func userIDs(mention []string, people []person) []string {
 	out := append([]string(nil), mention...)
 	for _, p := range people {
-		if p.id != "" && !contains(out, p.id) {
+		if p.id != "" && !slices.Contains(out, p.id) {
 			out = append(out, p.id)
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // renderPage is a page: why, whom it calls, and, for a group, its

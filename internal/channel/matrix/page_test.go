@@ -79,8 +79,12 @@ func TestPageHostile(t *testing.T) {
 			t.Errorf("formatted_body contains %q:\n%s", bad, got.FormattedBody)
 		}
 	}
-	if strings.Contains(got.Body, "\n<@U123>") || len(got.Mentions.UserIDs) != 1 || got.Mentions.UserIDs[0] != alice {
-		t.Errorf("got body %q mentioning %v, want only alice mentioned", got.Body, got.Mentions.UserIDs)
+	if len(got.Mentions.UserIDs) != 1 || got.Mentions.UserIDs[0] != alice {
+		t.Errorf("got mentions %v, want only alice", got.Mentions.UserIDs)
+	}
+	// Mallory is named, her name escaped; her forged ID is nowhere.
+	if !strings.Contains(got.FormattedBody, "&lt;@U123&gt; &lt;!channel&gt; @room &lt;users/all&gt; &lt;b&gt;mal&lt;/b&gt;") || strings.Contains(got.Body, "@evil:example.org") {
+		t.Errorf("got formatted_body:\n%s\nbody:\n%s", got.FormattedBody, got.Body)
 	}
 }
 

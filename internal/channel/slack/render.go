@@ -46,15 +46,22 @@ type rendered struct {
 }
 
 // render lays out m. mention is the mrkdwn mentions to put before the
-// headline ("" for none).
-func render(m *notify.Message, mention string) rendered {
+// headline ("" for none), oncall the line that says who was called (""
+// for none): both in the text, which notifies, and in blocks of their own
+// under the header.
+func render(m *notify.Message, mention, oncall string) rendered {
 	text := escape(m.Headline())
 	if mention != "" {
 		text = mention + " " + text
 	}
+	if oncall != "" {
+		text += "\n" + oncall
+	}
 	top := []slack.Block{slack.NewHeaderBlock(plain(truncate(m.Headline(), maxHeader)))}
-	if mention != "" {
-		top = append(top, slack.NewSectionBlock(mrkdwn(mention), nil, nil))
+	for _, s := range []string{mention, oncall} {
+		if s != "" {
+			top = append(top, slack.NewSectionBlock(mrkdwn(truncMrkdwn(s, maxSection)), nil, nil))
+		}
 	}
 	blocks := []slack.Block{slack.NewSectionBlock(nil, fields(m), nil)}
 	if body := bodyText(m); body != "" {

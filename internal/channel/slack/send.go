@@ -59,7 +59,10 @@ func (c *Channel) Send(ctx context.Context, d notify.Delivery) (string, error) {
 	if r.TS == "" {
 		return c.post(ctx, d)
 	}
-	out := render(m, "")
+	// An update names the people on call without mentioning them: it
+	// must not ring anyone again.
+	people, _ := c.callList(m.Mention, false)
+	out := render(m, "", onCallLine(people))
 	if _, _, _, err := c.api.UpdateMessageContext(ctx, r.Channel, r.TS,
 		slack.MsgOptionText(out.text, false),
 		slack.MsgOptionBlocks(out.blocks...),
@@ -81,15 +84,17 @@ func (c *Channel) Send(ctx context.Context, d notify.Delivery) (string, error) {
 	return r.encode(), nil
 }
 
-// post posts the group's first message, mentioning the configured people
-// when it is critical, tagged with the notification's ID.
+// post posts the group's first message, tagged with the notification's
+// ID. It mentions the people on call (Message.Mention) on a line of their
+// own, and the configured people when it is critical, each once.
 func (c *Channel) post(ctx context.Context, d notify.Delivery) (string, error) {
 	m := d.Message
 	mention := ""
 	if m.Critical() {
 		mention = c.mentions
 	}
-	out := render(m, mention)
+	people, tokens := c.callList(m.Mention, true)
+	out := render(m, withoutTokens(mention, tokens), onCallLine(people))
 	channel, ts, err := c.api.PostMessageContext(ctx, c.channel,
 		slack.MsgOptionText(out.text, false),
 		slack.MsgOptionBlocks(out.blocks...),

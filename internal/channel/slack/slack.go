@@ -3,6 +3,10 @@
 // commands ("ack 12"), slash commands and button presses back from Slack's
 // Events API, slash command and interactivity requests.
 //
+// The first post mentions the people on call on an "On call:" line;
+// updates name them without mentioning anyone. Pages (escalation steps,
+// hand-offs) mention people in the group's thread or in the channel.
+//
 // It talks to Slack through slack-go with the injected HTTP client. Every
 // label, annotation and actor is attacker-influenced text: it is escaped for
 // mrkdwn (&, <, >) wherever Slack parses markup, and only http(s) URLs become
@@ -40,8 +44,8 @@ var (
 	groupID   = regexp.MustCompile(`^S[A-Z0-9]{2,}$`)
 )
 
-// Channel is a Slack channel. It implements notify.Channel, notify.Noter
-// and notify.Inbound.
+// Channel is a Slack channel. It implements notify.Channel, notify.Noter,
+// notify.Chat and notify.Inbound.
 type Channel struct {
 	name     string
 	channel  string
@@ -60,6 +64,7 @@ type Channel struct {
 var (
 	_ notify.Channel = (*Channel)(nil)
 	_ notify.Noter   = (*Channel)(nil)
+	_ notify.Chat    = (*Channel)(nil)
 	_ notify.Inbound = (*Channel)(nil)
 	_ notify.Factory = New
 )

@@ -3,10 +3,26 @@
 // carries a delivery ID (the same on a retry, so receivers can drop
 // duplicates) and an HMAC-SHA256 signature of the body that Verify checks.
 //
-// Two bodies are posted: a group's state (Payload, which has no "type"
-// field, as it had none before notes) and a note about the group, such as
-// diagnostics output (NotePayload, whose "type" is always "note"). A
+// Three bodies are posted: a group's state (Payload, which has no "type"
+// field, as it had none before notes), a note about the group, such as
+// diagnostics output (NotePayload, whose "type" is always "note"), and a
+// page (PagePayload, whose "type" is always "page"): people an escalation
+// step calls to a group, or a notice about no group such as a hand-off. A
 // receiver tells them apart by that field.
+//
+// A page looks like this (message has the shape of a Payload's group;
+// it and group_id are absent from a page about no group; every person
+// has all five fields, "" where they have no identity):
+//
+//	{
+//	  "type": "page", "version": "1", "key": "klaxon-page-7.1.2-hook",
+//	  "text": "Unacknowledged for 15m: escalation step 2 of 3 (policy default)",
+//	  "people": [{"name": "alice", "matrix": "@alice:example.org", "slack": "U0ALICE",
+//	              "google_chat": "users/111", "email": "alice@example.org"}],
+//	  "group_id": 7,
+//	  "message": {"id": 7, "title": "KubePodCrashLooping", "state": "firing", "level": 0,
+//	              "level_name": "P0", "labels": {…}, "counts": {…}, "url": "https://…/alerts/12"}
+//	}
 package webhook
 
 import (
@@ -52,8 +68,8 @@ type Config struct {
 	Headers map[string]string `yaml:"headers"`
 }
 
-// Channel posts to one webhook. It implements notify.Channel and
-// notify.Noter.
+// Channel posts to one webhook. It implements notify.Channel,
+// notify.Noter and notify.Pager.
 type Channel struct {
 	url     string
 	secret  []byte
@@ -64,6 +80,7 @@ type Channel struct {
 var (
 	_ notify.Channel = (*Channel)(nil)
 	_ notify.Noter   = (*Channel)(nil)
+	_ notify.Pager   = (*Channel)(nil)
 )
 
 // reserved headers are Klaxon's own: configured headers may not replace them.
@@ -136,7 +153,7 @@ type Runbook struct {
 	More  int      `json:"more"`
 }
 
-// Group is the group's state in a Payload.
+// Group is the group's state in a Payload (and a PagePayload's message).
 type Group struct {
 	ID        int64              `json:"id"`
 	Title     string             `json:"title"`
@@ -148,18 +165,24 @@ type Group struct {
 	URL       string             `json:"url"`
 }
 
+// group is a message's group as payloads carry it; receivers get {} for
+// no labels, never null.
+func group(m *notify.Message) Group {
+	g := Group{
+		ID: m.GroupID, Title: m.Title, State: m.State, Level: m.Level, LevelName: m.LevelName,
+		Labels: m.Labels, Counts: m.Counts, URL: m.URL,
+	}
+	if g.Labels == nil {
+		g.Labels = map[string]string{}
+	}
+	return g
+}
+
 // Send posts the group's state. A webhook keeps nothing between sends, so
 // the ref is always "".
 func (c *Channel) Send(ctx context.Context, d notify.Delivery) (string, error) {
 	m := d.Message
-	p := Payload{
-		Version: Version, Delivery: d.IdempotencyKey(), Remind: d.Remind,
-		Group: Group{
-			ID: m.GroupID, Title: m.Title, State: m.State, Level: m.Level, LevelName: m.LevelName,
-			Labels: m.Labels, Counts: m.Counts, URL: m.URL,
-		},
-		Alerts: m.Alerts,
-	}
+	p := Payload{Version: Version, Delivery: d.IdempotencyKey(), Remind: d.Remind, Group: group(m), Alerts: m.Alerts}
 	if rb := m.Runbook; rb != nil {
 		p.Runbook = &Runbook{Title: rb.Title, URL: rb.URL, Steps: rb.Steps, More: rb.More}
 		if p.Runbook.Steps == nil {
@@ -169,9 +192,6 @@ func (c *Channel) Send(ctx context.Context, d notify.Delivery) (string, error) {
 	// Receivers get [] and {}, never null.
 	if p.Alerts == nil {
 		p.Alerts = []*klaxon.Alert{}
-	}
-	if p.Group.Labels == nil {
-		p.Group.Labels = map[string]string{}
 	}
 	return "", c.post(ctx, p.Delivery, p)
 }
