@@ -166,6 +166,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		Chat:     chat,
 		Runbooks: runbooks,
 		OnCall:   onCall,
+		Now:      opts.Now,
 		Pages:    pages.Handler(),
 		BaseURL:  cfg.URL,
 		Ready:    store.Ping,

@@ -2,6 +2,10 @@
 // paging level triggers an incident (deduplicated by the group), and the
 // group's acknowledgement and resolution follow it there. It only sends
 // when the action changes, so a storm of updates is one page.
+//
+// An escalation step that pages PagerDuty (Page) triggers the group's
+// incident whatever its level: the policy chose to page. The page's text
+// goes into the incident's custom details.
 package pagerduty
 
 import (
@@ -52,7 +56,9 @@ type Config struct {
 	Severities []string `yaml:"severities"`
 }
 
-// Channel sends one service's events.
+// Channel sends one service's events. It implements notify.Channel and
+// notify.Pager; it is no notify.Chat: nobody is mentioned on PagerDuty,
+// its own escalation policy decides whom to call.
 type Channel struct {
 	url        string
 	routingKey string
@@ -61,7 +67,10 @@ type Channel struct {
 	now        func() time.Time
 }
 
-var _ notify.Channel = (*Channel)(nil)
+var (
+	_ notify.Channel = (*Channel)(nil)
+	_ notify.Pager   = (*Channel)(nil)
+)
 
 // New validates the channel's configuration; it makes no network call.
 func New(ch config.Channel, env notify.Env) (notify.Channel, error) {
@@ -117,6 +126,24 @@ func (c *Channel) Send(ctx context.Context, d notify.Delivery) (string, error) {
 	return action, nil
 }
 
+// Page triggers the group's incident, below the paging levels too (an
+// escalation policy chose to page), with the page's text in its custom
+// details. It returns the trigger action, which Send continues from: a
+// later acknowledgement of the group acknowledges the incident. PagerDuty
+// deduplicates by the group, so a retry adds nothing but an event to the
+// open incident.
+func (c *Channel) Page(ctx context.Context, p notify.PageDelivery) (string, error) {
+	if p.Message == nil {
+		return "", notify.Permanent(errors.New("pagerduty: PagerDuty pages are about a group, and this page has none"))
+	}
+	ev := c.event(actionTrigger, p.Message)
+	ev.Payload.CustomDetails.Page = truncate(strings.TrimSpace(p.Text), maxStep)
+	if err := c.post(ctx, ev); err != nil {
+		return "", err
+	}
+	return actionTrigger, nil
+}
+
 // action is what PagerDuty should hear of the group now, or "" for
 // nothing: a firing group below the paging levels does not page.
 func (c *Channel) action(m *notify.Message) string {
@@ -159,6 +186,9 @@ type payload struct {
 }
 
 type details struct {
+	// Page is why an escalation step paged, e.g. "Unacknowledged for
+	// 15m: escalation step 2 of 3"; absent from Send's triggers.
+	Page   string             `json:"page,omitempty"`
 	State  klaxon.State       `json:"state"`
 	Counts klaxon.GroupCounts `json:"counts"`
 	Alerts []alertDetail      `json:"alerts"`
