@@ -475,3 +475,27 @@ func TestOverrideChangesWhoIsCalled(t *testing.T) {
 		t.Fatalf("with an override the first message mentions %+v, want bob", m)
 	}
 }
+
+func TestHandoffNotice(t *testing.T) {
+	e := startEscalation(t, "")
+	e.cfg.Schedules[0].HandoffNotice = "ops" // primary: alice, then carol from Monday 23 Nov 09:00 UTC
+	e.restart()
+	if err := e.svc.QueueHandoffs(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.at(5*24*time.Hour + 5*time.Hour) // Monday 08:00
+	if p := e.chat.taken(); len(p) != 0 {
+		t.Fatalf("notice before the hand-off: %+v", p)
+	}
+	e.at(time.Hour)
+	p := e.chat.taken()
+	if len(p) != 1 || p[0].Ref != "" || p[0].Message != nil || len(p[0].People) != 1 || p[0].People[0].Name != "carol" ||
+		!strings.Contains(p[0].Text, "Hand-off on primary: carol is on call until Mon 30 Nov 09:00 UTC, taking over from alice.") {
+		t.Fatalf("hand-off notice: %+v", p)
+	}
+	// The next one is queued for the following hand-off, once.
+	e.at(7 * 24 * time.Hour)
+	if p := e.chat.taken(); len(p) != 1 || p[0].People[0].Name != "alice" {
+		t.Fatalf("second hand-off: %+v", p)
+	}
+}
