@@ -125,7 +125,6 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	var diag *diagnose.Service
 	commands := &notify.Commands{
 		Severity: severity, BaseURL: cfg.URL, Runbooks: runbooks, OnCall: onCall, Now: opts.Now,
-		OverrideAdded: func(ctx context.Context) { queueHandoffs(ctx, notifier, log) },
 	}
 	if runner != nil {
 		diag = diagnose.NewService(store, runner, runbooks, notifier, diagnose.ServiceOptions{

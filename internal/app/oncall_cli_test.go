@@ -3,21 +3,28 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/klaxon-oss/klaxon/internal/chattest"
 	"github.com/klaxon-oss/klaxon/internal/cli"
 )
 
+// onCallYAML has hand-off notices on, so adding an override also queues
+// them (River's unique jobs, on SQLite here).
 const onCallYAML = `
+channels:
+  - {name: audit, type: webhook, url: %s, secret: %s}
 users:
   - {name: alice, slack: U0ALICE}
   - {name: bob, slack: U0BOB}
 schedules:
   - name: primary
     time_zone: Europe/Berlin
+    handoff_notice: audit
     rotations: [{participants: [alice, bob], shift: weekly, start: "2026-01-05"}]
 calendar:
   secret: calendar-secret-0123456789
@@ -26,7 +33,8 @@ calendar:
 // TestOnCallCLI: who is on call, overrides from the CLI (an unknown person
 // refused with the names that exist), and the calendar feed it points to.
 func TestOnCallCLI(t *testing.T) {
-	s := startKlaxon(t, serverOptions{extraYAML: onCallYAML})
+	hook := chattest.NewWebhook(t)
+	s := startKlaxon(t, serverOptions{extraYAML: fmt.Sprintf(onCallYAML, hook.URL, chattest.WebhookSecret)})
 
 	code, out, errOut := klaxonCLI(t, s, "oncall", "primary")
 	if code != 0 || !strings.Contains(out, "primary") || !(strings.Contains(out, "alice") && strings.Contains(out, "bob")) {

@@ -37,10 +37,7 @@ type Commands struct {
 	Runbooks *runbook.Catalog // nil: no runbooks
 	Diagnose Diagnoser        // nil: diagnostics are off
 	OnCall   *oncall.Service  // nil: no schedules
-	// OverrideAdded is called after a chat override is stored (hand-off
-	// notices are queued anew).
-	OverrideAdded func(context.Context)
-	Now           func() time.Time
+	Now      func() time.Time
 }
 
 func (s *Commands) now() time.Time {

@@ -40,11 +40,13 @@ type queued struct {
 	runAt time.Time
 }
 
-// capturing is a store whose transactions queue jobs into a list.
+// capturing is a store whose transactions queue jobs into a list. Like
+// the job queue, it keeps one hand-off notice per schedule and time.
 type capturing struct {
 	klaxon.Store
-	mu   sync.Mutex
-	jobs []queued
+	mu       sync.Mutex
+	jobs     []queued
+	handoffs map[klaxon.HandoffNotice]bool
 }
 
 func (c *capturing) Update(ctx context.Context, fn func(klaxon.Tx) error) error {
@@ -55,7 +57,18 @@ func (c *capturing) Update(ctx context.Context, fn func(klaxon.Tx) error) error 
 	})
 	if err == nil {
 		c.mu.Lock()
-		c.jobs = append(c.jobs, added...)
+		for _, q := range added {
+			if h, ok := q.job.(klaxon.HandoffNotice); ok {
+				if c.handoffs[h] {
+					continue
+				}
+				if c.handoffs == nil {
+					c.handoffs = map[klaxon.HandoffNotice]bool{}
+				}
+				c.handoffs[h] = true
+			}
+			c.jobs = append(c.jobs, q)
+		}
 		c.mu.Unlock()
 	}
 	return err
@@ -497,5 +510,23 @@ func TestHandoffNotice(t *testing.T) {
 	e.at(7 * 24 * time.Hour)
 	if p := e.chat.taken(); len(p) != 1 || p[0].People[0].Name != "alice" {
 		t.Fatalf("second hand-off: %+v", p)
+	}
+}
+
+func TestHandoffNoticeForOverride(t *testing.T) {
+	e := startEscalation(t, "")
+	e.cfg.Schedules[0].HandoffNotice = "ops"
+	e.restart()
+	now := e.clock.Now()
+	if _, err := e.oncall.AddOverride(context.Background(), klaxon.Override{Schedule: "primary", User: "bob", Start: now.Add(time.Hour), End: now.Add(3 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	e.at(time.Hour)
+	if p := e.chat.taken(); len(p) != 1 || !strings.Contains(p[0].Text, "bob is on call until Wed 18 Nov 06:00 UTC, taking over from alice") {
+		t.Fatalf("override start notice: %+v", p)
+	}
+	e.at(2 * time.Hour)
+	if p := e.chat.taken(); len(p) != 1 || !strings.Contains(p[0].Text, "alice is on call until Mon 23 Nov 09:00 UTC, taking over from bob") {
+		t.Fatalf("override end notice: %+v", p)
 	}
 }

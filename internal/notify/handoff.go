@@ -33,7 +33,7 @@ func (s *Service) QueueHandoffs(ctx context.Context) error {
 				return err
 			}
 			if ok {
-				if err := tx.Enqueue(ctx, klaxon.HandoffNotice{Schedule: name, At: at}, at); err != nil {
+				if err := tx.Enqueue(ctx, klaxon.HandoffNotice{Schedule: name, At: at.UTC()}, at); err != nil {
 					return err
 				}
 			}
@@ -95,7 +95,7 @@ func (s *Service) handoff(ctx context.Context, j klaxon.HandoffNotice) error {
 		return err
 	}
 	return s.store.Update(ctx, func(tx klaxon.Tx) error {
-		return tx.Enqueue(ctx, klaxon.HandoffNotice{Schedule: j.Schedule, At: next}, next)
+		return tx.Enqueue(ctx, klaxon.HandoffNotice{Schedule: j.Schedule, At: next.UTC()}, next)
 	})
 }
 

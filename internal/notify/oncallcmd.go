@@ -118,9 +118,6 @@ func (s *Commands) override(ctx context.Context, actor string, args []string, ad
 		}
 		return Reply{Text: klaxon.ErrorMessage(err) + "."}
 	}
-	if s.OverrideAdded != nil {
-		s.OverrideAdded(ctx)
-	}
 	return Reply{Text: fmt.Sprintf("Override %d: %s is on call for %s from %s until %s.", o.ID, o.User, o.Schedule,
 		o.Start.In(loc).Format(shiftTime), o.End.In(loc).Format(shiftTime))}
 }

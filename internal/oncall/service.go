@@ -200,8 +200,24 @@ func (s *Service) AddOverride(ctx context.Context, o klaxon.Override) (*klaxon.O
 	}
 	// Stores keep microseconds: return what a later read will give.
 	o.CreatedAt = now.UTC().Truncate(time.Microsecond)
+	sched := s.Directory().Schedules[o.Schedule]
 	err := s.store.Update(ctx, func(tx klaxon.Tx) error {
-		return tx.InsertOverride(ctx, &o)
+		if err := tx.InsertOverride(ctx, &o); err != nil {
+			return err
+		}
+		if sched.Handoff == "" {
+			return nil
+		}
+		// The override's edges may be hand-offs the queued notice
+		// does not know of; a notice where nothing changes posts nothing.
+		for _, at := range []time.Time{o.Start, o.End} {
+			if at.After(now) {
+				if err := tx.Enqueue(ctx, klaxon.HandoffNotice{Schedule: o.Schedule, At: at.UTC()}, at); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("add override: %w", err)
