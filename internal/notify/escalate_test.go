@@ -2,6 +2,7 @@ package notify_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -528,5 +529,34 @@ func TestHandoffNoticeForOverride(t *testing.T) {
 	e.at(2 * time.Hour)
 	if p := e.chat.taken(); len(p) != 1 || !strings.Contains(p[0].Text, "alice is on call until Mon 23 Nov 09:00 UTC, taking over from bob") {
 		t.Fatalf("override end notice: %+v", p)
+	}
+}
+
+func TestOnCallChatCommands(t *testing.T) {
+	e := startEscalation(t, "")
+	cmds := &notify.Commands{Alerts: e.alerts, Severity: klaxon.DefaultSeverityPolicy(), OnCall: e.oncall, Now: e.clock.Now}
+	say := func(actor, text string) string {
+		return cmds.Command(context.Background(), notify.Command{Channel: "ops", Actor: actor, Text: text, Addressed: true}).Text
+	}
+	if got := say("slack:UBOB", "oncall primary"); got != "primary: alice until Mon 23 Nov 09:00 UTC; next carol from Mon 23 Nov 09:00 UTC" {
+		t.Fatalf("oncall: %q", got)
+	}
+	if got := say("slack:UBOB", "override primary dave 2h"); !strings.Contains(got, `no user "dave"`) || !strings.Contains(got, "alice, bob, carol") {
+		t.Fatalf("override for an unknown person: %q", got)
+	}
+	if got := say("slack:UBOB", "override tertiary bob 2h"); !strings.Contains(got, `no schedule "tertiary"`) || !strings.Contains(got, "primary, secondary") {
+		t.Fatalf("override on an unknown schedule: %q", got)
+	}
+	if got := say("slack:UBOB", "override primary me 2h"); !strings.Contains(got, "bob is on call for primary from Wed 18 Nov 03:00 UTC until Wed 18 Nov 05:00 UTC") {
+		t.Fatalf("override me: %q", got)
+	}
+	if got := say("slack:UBOB", "oncall primary"); !strings.HasPrefix(got, "primary: bob until Wed 18 Nov 05:00 UTC; next alice") {
+		t.Fatalf("oncall after the override: %q", got)
+	}
+	// An ack from chat is recorded as the person.
+	id := e.fire("critical")
+	say("slack:UBOB", fmt.Sprintf("ack %d", id))
+	if a, err := e.store.Alert(context.Background(), id); err != nil || a.AckedBy != "bob" {
+		t.Fatalf("acked by %q, %v; want bob", a.AckedBy, err)
 	}
 }
