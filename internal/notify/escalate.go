@@ -113,7 +113,7 @@ func (s *Service) escalate(ctx context.Context, tx klaxon.Tx, changes groupChang
 				}
 				continue
 			}
-			run := stepRun{e: next, group: c.group, route: r, policy: p, level: level, alerts: c.firing, now: now, firstMessage: c.created}
+			run := stepRun{e: next, route: r, policy: p, level: level, alerts: c.firing, now: now, firstMessage: c.created}
 			if err := s.runStep(ctx, tx, dir, run); err != nil {
 				return err
 			}
@@ -165,7 +165,6 @@ func events(alerts []*klaxon.Alert, kind klaxon.EventKind, actor, text string, n
 // stepRun is one step about to run.
 type stepRun struct {
 	e      *klaxon.Escalation
-	group  *klaxon.Group
 	route  *Route
 	policy *oncall.Policy
 	level  klaxon.Level
@@ -190,7 +189,7 @@ func (s *Service) runStep(ctx context.Context, tx klaxon.Tx, dir *oncall.Directo
 
 	var called []string
 	for _, c := range calls {
-		called = append(called, c.describe(dir))
+		called = append(called, c.describe())
 		if r.firstMessage && c.thread {
 			for _, u := range c.users {
 				if !slices.Contains(e.Mention, u) {
@@ -264,7 +263,7 @@ type call struct {
 	why     map[string]string
 }
 
-func (c call) describe(dir *oncall.Directory) string {
+func (c call) describe() string {
 	if len(c.users) == 0 {
 		return c.channel
 	}
@@ -387,6 +386,6 @@ func (s *Service) escalationStep(ctx context.Context, j klaxon.EscalationStep) e
 		for _, a := range firing[1:] {
 			level = min(level, a.Level)
 		}
-		return s.runStep(ctx, tx, dir, stepRun{e: e, group: g, route: r, policy: p, level: level, alerts: firing, now: now})
+		return s.runStep(ctx, tx, dir, stepRun{e: e, route: r, policy: p, level: level, alerts: firing, now: now})
 	})
 }

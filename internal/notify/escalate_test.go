@@ -434,6 +434,9 @@ func TestEscalationSurvivesRestartAndDuplicateJobs(t *testing.T) {
 	if got := mentioned(e.chat.taken()); !slices.Equal(got, []string{"bob"}) {
 		t.Fatalf("after restart step 2 mentioned %v, want bob once", got)
 	}
+	if p := e.pd.taken(); len(p) != 0 {
+		t.Fatal("a duplicated step-2 job ran step 3 early")
+	}
 	e.at(15 * time.Minute)
 	if p := e.pd.taken(); len(p) != 1 {
 		t.Fatalf("PagerDuty paged %d times, want 1", len(p))
