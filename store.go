@@ -48,6 +48,23 @@ type Store interface {
 	// Escalation returns a group's escalation, or nil if it never had one.
 	Escalation(ctx context.Context, groupID int64) (*Escalation, error)
 
+	// Incident returns one incident with its linked alerts, or an
+	// ENOTFOUND error.
+	Incident(ctx context.Context, id int64) (*Incident, error)
+	// Incidents lists incidents with their linked alerts, newest first.
+	Incidents(ctx context.Context, f IncidentFilter) ([]*Incident, error)
+	// IncidentByRoom returns the incident whose room is ref on channel, or
+	// nil.
+	IncidentByRoom(ctx context.Context, channel, ref string) (*Incident, error)
+	// Timeline returns an incident's own entries, oldest first (by At,
+	// then ID).
+	Timeline(ctx context.Context, incidentID int64) ([]TimelineEntry, error)
+	// Actions lists action items by ID.
+	Actions(ctx context.Context, f ActionFilter) ([]ActionItem, error)
+	// ComponentStatuses lists the status-page statuses set by hand, by
+	// component.
+	ComponentStatuses(ctx context.Context) ([]ComponentStatus, error)
+
 	// StartJobs starts working durable jobs with h until ctx ends or the store
 	// is closed.
 	StartJobs(ctx context.Context, h JobHandler) error
@@ -123,6 +140,32 @@ type Tx interface {
 	// FiringMembers counts each group's members that are firing, by group
 	// ID; groups with none are absent.
 	FiringMembers(ctx context.Context, groupIDs ...int64) (map[int64]int, error)
+
+	// IncidentForUpdate returns one incident with its linked alerts,
+	// locked for the rest of the transaction where the database supports
+	// it, or an ENOTFOUND error.
+	IncidentForUpdate(ctx context.Context, id int64) (*Incident, error)
+	// InsertIncident stores a new incident (and links its Alerts) and sets
+	// its ID.
+	InsertIncident(ctx context.Context, i *Incident) error
+	// UpdateIncident stores every field of an existing incident except
+	// Alerts (see LinkAlert).
+	UpdateIncident(ctx context.Context, i *Incident) error
+	// LinkAlert links an alert to an incident and reports whether it was
+	// not linked already. An unknown alert is an ENOTFOUND error.
+	LinkAlert(ctx context.Context, incidentID, alertID int64) (bool, error)
+	// AddTimeline appends entries to incidents' timelines and sets their IDs.
+	AddTimeline(ctx context.Context, entries ...*TimelineEntry) error
+	// InsertAction stores a new action item and sets its ID.
+	InsertAction(ctx context.Context, a *ActionItem) error
+	// ActionForUpdate returns one action item, locked where the database
+	// supports it, or an ENOTFOUND error.
+	ActionForUpdate(ctx context.Context, id int64) (*ActionItem, error)
+	// UpdateAction stores every field of an existing action item.
+	UpdateAction(ctx context.Context, a *ActionItem) error
+	// SetComponentStatus stores a component's status set by hand; an empty
+	// Status clears it.
+	SetComponentStatus(ctx context.Context, c ComponentStatus) error
 
 	// Enqueue schedules a durable job to run at runAt (or now, if zero).
 	Enqueue(ctx context.Context, job Job, runAt time.Time) error

@@ -52,6 +52,9 @@ type Config struct {
 	EscalationPolicies []EscalationPolicy `yaml:"escalation_policies"`
 	BusinessHours      BusinessHours      `yaml:"business_hours"`
 	Calendar           Calendar           `yaml:"calendar"`
+
+	Incidents  Incidents  `yaml:"incidents"`
+	StatusPage StatusPage `yaml:"status_page"`
 }
 
 // APIToken lets a person or script use the API; its name is recorded as the
@@ -196,6 +199,7 @@ func (c *Config) setDefaults() {
 	}
 	c.Diagnostics.setDefaults()
 	c.setOncallDefaults()
+	c.setIncidentDefaults()
 	for i := range c.Heartbeats {
 		if c.Heartbeats[i].Severity == "" {
 			c.Heartbeats[i].Severity = "critical"
@@ -264,6 +268,7 @@ func (c *Config) validate(d *doc) {
 	c.validateChannels(d)
 	c.validateRunbooks(d)
 	c.validateOncall(d)
+	c.validateIncidents(d)
 }
 
 func (d *doc) checkName(key, name string, seen map[string]bool) {

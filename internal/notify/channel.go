@@ -128,6 +128,43 @@ type Chat interface {
 	MentionOf(u klaxon.User) string
 }
 
+// Rooms is a Chat that can give an incident a room of its own: a Slack
+// channel, a Matrix room with the responders invited, a thread in a Google
+// Chat space.
+type Rooms interface {
+	Chat
+	// OpenRoom opens the room, invites r.Invite where the platform can,
+	// sets its topic and posts r.Text as its first message. It returns the
+	// room's reference, which PostRoom and SetTopic take and Command.Room
+	// carries for commands typed there. Errors are classified as for Send.
+	OpenRoom(ctx context.Context, r RoomRequest) (room string, err error)
+	// PostRoom posts in a room OpenRoom opened.
+	PostRoom(ctx context.Context, p RoomPost) error
+	// SetTopic sets the room's topic where the platform has one (Slack,
+	// Matrix); elsewhere it does nothing.
+	SetTopic(ctx context.Context, room, topic string) error
+}
+
+// RoomRequest is one incident room to open.
+type RoomRequest struct {
+	// Key is unique per incident, the same on every retry.
+	Key string
+	// Name is the room's name, e.g. "incident-20261121-api-requests-failing":
+	// lowercase letters, digits and dashes, at most 80 characters.
+	Name   string
+	Topic  string
+	Text   string // the first message: what happened, severity, commander, next update
+	Invite []klaxon.User
+}
+
+// RoomPost is one post in an incident room.
+type RoomPost struct {
+	Key    string // unique per post, the same on every retry
+	Room   string // as OpenRoom returned it
+	Text   string // plain text: platforms escape it
+	People []klaxon.User
+}
+
 // Commander runs a chat command typed by actor and returns the reply to post
 // where it was typed. Platform packages call it for every inbound command.
 type Commander interface {
@@ -138,8 +175,12 @@ type Commander interface {
 // equivalent text, e.g. "ack 12").
 type Command struct {
 	Channel string // the channel's configured name
-	Actor   string // who, as recorded in history, e.g. "@alice:example.org"
-	Text    string
+	// Room is where it was typed, as Rooms.OpenRoom names rooms (Slack
+	// channel ID, Matrix room ID, Google Chat thread), so a command typed
+	// in an incident's room applies to that incident.
+	Room  string
+	Actor string // who, as recorded in history, e.g. "@alice:example.org"
+	Text  string
 	// Addressed says the platform knows the text was meant for Klaxon (a
 	// slash command, an app mention, a button), so even unknown words get
 	// an answer. Plain room messages only do when they start with a mention.

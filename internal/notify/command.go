@@ -37,7 +37,21 @@ type Commands struct {
 	Runbooks *runbook.Catalog // nil: no runbooks
 	Diagnose Diagnoser        // nil: diagnostics are off
 	OnCall   *oncall.Service  // nil: no schedules
-	Now      func() time.Time
+	// Incidents runs the incident verbs (incident declare, update, role…);
+	// nil: incidents are off.
+	Incidents IncidentCommands
+	Now       func() time.Time
+}
+
+// IncidentCommands runs the incident part of the grammar.
+type IncidentCommands interface {
+	// IncidentCommand runs words (the verb first) for actor, the
+	// configured person's name where known, and reports whether they were
+	// an incident command; false leaves them to the alert commands.
+	IncidentCommand(ctx context.Context, cmd Command, actor string, words []string, addressed bool) (Reply, bool)
+	// Ran records on an incident's timeline a command typed in its room
+	// that was not an incident command (ack 12, diagnose 12…).
+	Ran(ctx context.Context, cmd Command, actor string, reply Reply)
 }
 
 func (s *Commands) now() time.Time {
@@ -71,9 +85,23 @@ func (s *Commands) Command(ctx context.Context, cmd Command) Reply {
 	if u, ok := s.person(actor); ok {
 		actor = u.Name // history names the person, not their chat account
 	}
+	if s.Incidents != nil {
+		if r, ok := s.Incidents.IncidentCommand(ctx, cmd, actor, words, addressed); ok {
+			return r
+		}
+	}
 	if !addressed && (isAction(verb) || verb == "diagnose") && !anyNumber(args) {
 		return Reply{} // "resolve it later": talk, not a command
 	}
+	r := s.alertCommand(ctx, cmd, actor, verb, args, words, addressed)
+	if s.Incidents != nil && r.Text != "" {
+		s.Incidents.Ran(ctx, cmd, actor, r)
+	}
+	return r
+}
+
+// alertCommand runs the alert and on-call part of the grammar.
+func (s *Commands) alertCommand(ctx context.Context, cmd Command, actor, verb string, args, words []string, addressed bool) Reply {
 	switch verb {
 	case "ack", "acknowledge":
 		return s.act(ctx, actor, args, "acknowledged", s.Alerts.Ack)
