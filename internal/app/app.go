@@ -22,12 +22,14 @@ import (
 	"github.com/klaxon-oss/klaxon/internal/config"
 	"github.com/klaxon-oss/klaxon/internal/diagnose"
 	"github.com/klaxon-oss/klaxon/internal/httpapi"
+	"github.com/klaxon-oss/klaxon/internal/incident"
 	"github.com/klaxon-oss/klaxon/internal/jobs"
 	"github.com/klaxon-oss/klaxon/internal/notify"
 	"github.com/klaxon-oss/klaxon/internal/oncall"
 	"github.com/klaxon-oss/klaxon/internal/postgres"
 	"github.com/klaxon-oss/klaxon/internal/runbook"
 	"github.com/klaxon-oss/klaxon/internal/sqlite"
+	"github.com/klaxon-oss/klaxon/internal/statuspage"
 	"github.com/klaxon-oss/klaxon/internal/webui"
 )
 
@@ -51,18 +53,19 @@ type Options struct {
 
 // App is a running Klaxon.
 type App struct {
-	opts     Options
-	log      *slog.Logger
-	store    klaxon.Store
-	alerts   *alerting.Service
-	notifier *notify.Service
-	runbooks *runbook.Catalog
-	diag     *diagnose.Service // nil when diagnostics are off
-	oncall   *oncall.Service
-	channels map[string]notify.Channel
-	commands notify.Commander
-	server   *http.Server
-	listener net.Listener
+	opts      Options
+	log       *slog.Logger
+	store     klaxon.Store
+	alerts    *alerting.Service
+	notifier  *notify.Service
+	runbooks  *runbook.Catalog
+	diag      *diagnose.Service // nil when diagnostics are off
+	oncall    *oncall.Service
+	incidents *incident.Service
+	channels  map[string]notify.Channel
+	commands  notify.Commander
+	server    *http.Server
+	listener  net.Listener
 }
 
 // New opens the store and builds the services. Nothing is served until Run.
@@ -77,7 +80,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	}
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	for _, cs := range [][]prometheus.Collector{alerting.Collectors(), httpapi.Collectors(), jobs.Collectors(), notify.Collectors(), runbook.Collectors(), diagnose.Collectors(), {storeDuration}} {
+	for _, cs := range [][]prometheus.Collector{alerting.Collectors(), httpapi.Collectors(), jobs.Collectors(), notify.Collectors(), runbook.Collectors(), diagnose.Collectors(), incident.Collectors(), {storeDuration}} {
 		registry.MustRegister(cs...)
 	}
 
@@ -121,10 +124,29 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		Runbooks: runbooks,
 		OnCall:   onCall,
 	})
+	incidents := incident.New(store, incident.Options{
+		Config:   cfg,
+		Severity: severity,
+		OnCall:   onCall,
+		Channels: channels,
+		BaseURL:  cfg.URL,
+		Logger:   log.With("component", "incidents"),
+		Now:      opts.Now,
+	})
+	status := statuspage.New(statuspage.Options{
+		Store:       store,
+		Title:       cfg.StatusPage.Title,
+		BaseURL:     cfg.URL,
+		Components:  cfg.StatusPage.Components,
+		Maintenance: cfg.StatusPage.Maintenance,
+		LevelNames:  cfg.Incidents.Names,
+		Now:         opts.Now,
+		Logger:      log.With("component", "statuspage"),
+	})
 	observers := klaxon.Observers{notifier}
 	var diag *diagnose.Service
 	commands := &notify.Commands{
-		Severity: severity, BaseURL: cfg.URL, Runbooks: runbooks, OnCall: onCall, Now: opts.Now,
+		Severity: severity, BaseURL: cfg.URL, Runbooks: runbooks, OnCall: onCall, Incidents: incidents, Now: opts.Now,
 	}
 	if runner != nil {
 		diag = diagnose.NewService(store, runner, runbooks, notifier, diagnose.ServiceOptions{
@@ -160,17 +182,19 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		return a, err
 	}}
 	api := &httpapi.Server{
-		Alerts:   alerts,
-		Tokens:   tokens(cfg),
-		Chat:     chat,
-		Runbooks: runbooks,
-		OnCall:   onCall,
-		Now:      opts.Now,
-		Pages:    pages.Handler(),
-		BaseURL:  cfg.URL,
-		Ready:    store.Ping,
-		Metrics:  promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
-		Logger:   log,
+		Alerts:     alerts,
+		Tokens:     tokens(cfg),
+		Chat:       chat,
+		Runbooks:   runbooks,
+		OnCall:     onCall,
+		Incidents:  incidents,
+		StatusPage: status,
+		Now:        opts.Now,
+		Pages:      pages.Handler(),
+		BaseURL:    cfg.URL,
+		Ready:      store.Ping,
+		Metrics:    promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
+		Logger:     log,
 	}
 	if diag != nil {
 		api.Diagnose = diag
@@ -184,16 +208,17 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		}
 	}
 	return &App{
-		opts:     opts,
-		log:      log,
-		store:    store,
-		alerts:   alerts,
-		notifier: notifier,
-		runbooks: runbooks,
-		diag:     diag,
-		oncall:   onCall,
-		channels: channels,
-		commands: commands,
+		opts:      opts,
+		log:       log,
+		store:     store,
+		alerts:    alerts,
+		notifier:  notifier,
+		runbooks:  runbooks,
+		diag:      diag,
+		oncall:    onCall,
+		incidents: incidents,
+		channels:  channels,
+		commands:  commands,
 		server: &http.Server{
 			Handler:           api.Handler(),
 			ReadHeaderTimeout: 10 * time.Second,
@@ -234,6 +259,9 @@ func (a *App) Run(ctx context.Context) error {
 		klaxon.EscalationStep{}.Kind(): a.notifier,
 		klaxon.Page{}.Kind():           a.notifier,
 		klaxon.HandoffNotice{}.Kind():  a.notifier,
+	}
+	for _, j := range []klaxon.Job{klaxon.IncidentPost{}, klaxon.IncidentRoomOpen{}, klaxon.IncidentTopic{}, klaxon.UpdateDue{}, klaxon.DiagnosisTimeout{}, klaxon.PostmortemDue{}} {
+		handlers[j.Kind()] = a.incidents
 	}
 	if a.diag != nil {
 		handlers[klaxon.RunDiagnostics{}.Kind()] = a.diag

@@ -113,6 +113,20 @@ func (g *GoogleChat) Thread(key string) []GoogleChatMessage {
 	return out
 }
 
+// ThreadNamed returns the messages in the thread name (spaces/…/threads/…),
+// keyed or not, in order.
+func (g *GoogleChat) ThreadNamed(name string) []GoogleChatMessage {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var out []GoogleChatMessage
+	for _, m := range g.msgs {
+		if name != "" && m.ThreadName == name {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // googleChatBody is the part of a Message resource a webhook may send.
 // Unknown fields are refused, as Google refuses them.
 type googleChatBody struct {

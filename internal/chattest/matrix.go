@@ -12,6 +12,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,7 +32,8 @@ const matrixMaxEvent = 65536
 const matrixMaxWait = time.Minute
 
 // Matrix is a fake Matrix homeserver: the client-server API v3 endpoints a
-// bot uses (whoami, directory, join, send, sync), with their documented
+// bot uses (whoami, directory, join, createRoom, send, state, sync), with
+// their documented
 // request and response shapes, errors included. It is safe for concurrent
 // use.
 type Matrix struct {
@@ -43,11 +45,13 @@ type Matrix struct {
 	done chan struct{} // closed on cleanup: long-polls return
 
 	mu      sync.Mutex
-	wake    chan struct{}     // closed and replaced when an event is added
-	tokens  map[string]string // access token → user ID
-	aliases map[string]string // alias → room ID
-	rooms   map[string]map[string]bool
-	events  []*matrixEvent // every event, in stream order: position = index+1
+	wake    chan struct{}              // closed and replaced when an event is added
+	tokens  map[string]string          // access token → user ID
+	aliases map[string]string          // alias → room ID
+	rooms   map[string]map[string]bool // room → joined members
+	invited map[string]map[string]bool // room → invited, not yet joined
+	created []string                   // rooms made by createRoom, in order
+	events  []*matrixEvent             // every event, in stream order: position = index+1
 	txns    map[string]string
 	calls   map[string]int
 	fails   []matrixFailure
@@ -65,6 +69,17 @@ type matrixEvent struct {
 	current  map[string]any // after edits
 	edits    int
 	ts       int64
+}
+
+// MatrixRoom is a room as its state is now.
+type MatrixRoom struct {
+	ID       string
+	Creator  string // who made it with createRoom; "" for CreateRoom
+	Name     string // m.room.name
+	Topic    string // m.room.topic
+	JoinRule string // m.room.join_rules: "invite" for a private_chat room
+	Invited  []string
+	Members  []string // joined
 }
 
 type matrixFailure struct {
@@ -104,6 +119,7 @@ func NewMatrix(t testing.TB) *Matrix {
 		tokens:  map[string]string{},
 		aliases: map[string]string{},
 		rooms:   map[string]map[string]bool{},
+		invited: map[string]map[string]bool{},
 		txns:    map[string]string{},
 		calls:   map[string]int{},
 	}
@@ -114,7 +130,13 @@ func NewMatrix(t testing.TB) *Matrix {
 	mux.HandleFunc("GET /_matrix/client/v3/account/whoami", m.whoami)
 	mux.HandleFunc("GET /_matrix/client/v3/directory/room/{alias}", m.directory)
 	mux.HandleFunc("POST /_matrix/client/v3/join/{room}", m.join)
+	mux.HandleFunc("POST /_matrix/client/v3/createRoom", m.createRoom)
 	mux.HandleFunc("PUT /_matrix/client/v3/rooms/{room}/send/{type}/{txn}", m.send)
+	// The state key may be empty, with or without the trailing slash.
+	mux.HandleFunc("PUT /_matrix/client/v3/rooms/{room}/state/{type}", m.putState)
+	mux.HandleFunc("PUT /_matrix/client/v3/rooms/{room}/state/{type}/{key...}", m.putState)
+	mux.HandleFunc("GET /_matrix/client/v3/rooms/{room}/state/{type}", m.getState)
+	mux.HandleFunc("GET /_matrix/client/v3/rooms/{room}/state/{type}/{key...}", m.getState)
 	mux.HandleFunc("GET /_matrix/client/v3/sync", m.sync)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		matrixError(w, http.StatusNotFound, "M_UNRECOGNIZED", "Unrecognized request")
@@ -141,8 +163,7 @@ func (m *Matrix) AddUser(userID, token string) {
 func (m *Matrix) CreateRoom(alias string, members ...string) string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	id := fmt.Sprintf("!room%d:%s", len(m.rooms)+1, MatrixServerName)
-	m.rooms[id] = map[string]bool{}
+	id := m.newRoomLocked()
 	if alias != "" {
 		m.aliases[alias] = id
 	}
@@ -150,6 +171,68 @@ func (m *Matrix) CreateRoom(alias string, members ...string) string {
 		m.joinLocked(id, u)
 	}
 	return id
+}
+
+func (m *Matrix) newRoomLocked() string {
+	id := fmt.Sprintf("!room%d:%s", len(m.rooms)+1, MatrixServerName)
+	m.rooms[id] = map[string]bool{}
+	m.invited[id] = map[string]bool{}
+	return id
+}
+
+// CreatedRooms returns the rooms createRoom made, in order, as they are
+// now.
+func (m *Matrix) CreatedRooms() []MatrixRoom {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []MatrixRoom
+	for _, id := range m.created {
+		out = append(out, m.roomLocked(id))
+	}
+	return out
+}
+
+// Room returns the room's state now, if the room exists.
+func (m *Matrix) Room(id string) (MatrixRoom, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.rooms[id] == nil {
+		return MatrixRoom{}, false
+	}
+	return m.roomLocked(id), true
+}
+
+// roomLocked reads a room's state from its state events, in order.
+func (m *Matrix) roomLocked(id string) MatrixRoom {
+	r := MatrixRoom{ID: id}
+	for _, e := range m.events {
+		if e.roomID != id || e.stateKey == nil {
+			continue
+		}
+		switch e.typ {
+		case "m.room.create":
+			r.Creator, _ = e.content["creator"].(string)
+		case "m.room.name":
+			r.Name, _ = e.content["name"].(string)
+		case "m.room.topic":
+			r.Topic, _ = e.content["topic"].(string)
+		case "m.room.join_rules":
+			r.JoinRule, _ = e.content["join_rule"].(string)
+		}
+	}
+	for _, e := range m.events {
+		if e.roomID != id || e.typ != "m.room.member" || e.stateKey == nil {
+			continue
+		}
+		u := *e.stateKey
+		switch {
+		case m.rooms[id][u] && !matrixContains(r.Members, u):
+			r.Members = append(r.Members, u)
+		case m.invited[id][u] && !matrixContains(r.Invited, u):
+			r.Invited = append(r.Invited, u)
+		}
+	}
+	return r
 }
 
 // Say posts text to the room as userID (joining them first if need be), as
@@ -217,7 +300,7 @@ func (m *Matrix) Messages(roomID string) []MatrixMessage {
 }
 
 // Calls counts the API calls made to one endpoint, failed ones included:
-// "whoami", "directory", "join", "send" or "sync".
+// "whoami", "directory", "join", "createRoom", "send", "state" or "sync".
 func (m *Matrix) Calls(endpoint string) int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -330,6 +413,10 @@ func (m *Matrix) join(w http.ResponseWriter, r *http.Request) {
 		matrixError(w, http.StatusNotFound, "M_NOT_FOUND", "No known servers")
 		return
 	}
+	if m.joinRuleLocked(room) == "invite" && !m.rooms[room][user] && !m.invited[room][user] {
+		matrixError(w, http.StatusForbidden, "M_FORBIDDEN", "You are not invited to this room.")
+		return
+	}
 	m.joinLocked(room, user)
 	matrixJSON(w, http.StatusOK, map[string]any{"room_id": room})
 }
@@ -371,6 +458,143 @@ func (m *Matrix) send(w http.ResponseWriter, r *http.Request) {
 	m.txns[key] = id
 	m.applyEditLocked(e)
 	matrixJSON(w, http.StatusOK, map[string]any{"event_id": id})
+}
+
+// createRoom makes a room as the spec's createRoom does: the creator
+// joined, the preset's rules, then name, topic and invites, each a state
+// event. Aliases, initial_state and the rest are refused: the fake does not
+// keep them.
+func (m *Matrix) createRoom(w http.ResponseWriter, r *http.Request) {
+	user, _, ok := m.begin(w, r, "createRoom")
+	if !ok {
+		return
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		matrixError(w, http.StatusBadRequest, "M_NOT_JSON", err.Error())
+		return
+	}
+	var req struct {
+		Name       *string  `json:"name"`
+		Topic      *string  `json:"topic"`
+		Invite     []string `json:"invite"`
+		Preset     string   `json:"preset"`
+		IsDirect   bool     `json:"is_direct"`
+		Visibility string   `json:"visibility"`
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		matrixError(w, http.StatusBadRequest, "M_BAD_JSON", "the fake's createRoom takes name, topic, invite, preset, is_direct, visibility: "+err.Error())
+		return
+	}
+	joinRule := map[string]string{"": "invite", "private_chat": "invite", "trusted_private_chat": "invite", "public_chat": "public"}[req.Preset]
+	if joinRule == "" {
+		matrixError(w, http.StatusBadRequest, "M_INVALID_PARAM", "Unknown preset "+req.Preset)
+		return
+	}
+	if req.Preset == "" && req.Visibility == "public" {
+		joinRule = "public"
+	}
+	for _, u := range req.Invite {
+		if !matrixUserID.MatchString(u) {
+			matrixError(w, http.StatusBadRequest, "M_INVALID_PARAM", "Invalid user ID "+u)
+			return
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	id := m.newRoomLocked()
+	m.created = append(m.created, id)
+	m.stateLocked(id, user, "m.room.create", "", map[string]any{"creator": user, "room_version": "10"})
+	m.joinLocked(id, user)
+	m.stateLocked(id, user, "m.room.power_levels", "", map[string]any{"users": map[string]any{user: 100}, "users_default": 0, "state_default": 50, "events_default": 0})
+	m.stateLocked(id, user, "m.room.join_rules", "", map[string]any{"join_rule": joinRule})
+	m.stateLocked(id, user, "m.room.history_visibility", "", map[string]any{"history_visibility": "shared"})
+	if req.Name != nil {
+		m.stateLocked(id, user, "m.room.name", "", map[string]any{"name": *req.Name})
+	}
+	if req.Topic != nil {
+		m.stateLocked(id, user, "m.room.topic", "", map[string]any{"topic": *req.Topic})
+	}
+	for _, u := range req.Invite {
+		if u != user && !m.invited[id][u] {
+			m.invited[id][u] = true
+			m.stateLocked(id, user, "m.room.member", u, map[string]any{"membership": "invite"})
+		}
+	}
+	matrixJSON(w, http.StatusOK, map[string]any{"room_id": id})
+}
+
+// matrixUserID is a user ID, loosely: sigil, localpart, server.
+var matrixUserID = regexp.MustCompile(`^@[^:\s]+:[^\s]+$`)
+
+// putState sets a state event. In a room createRoom made, only its
+// creator may (state_default 50, everyone else 0).
+func (m *Matrix) putState(w http.ResponseWriter, r *http.Request) {
+	user, _, ok := m.begin(w, r, "state")
+	if !ok {
+		return
+	}
+	content, err := matrixBody(r)
+	if err != nil {
+		matrixError(w, http.StatusBadRequest, "M_NOT_JSON", err.Error())
+		return
+	}
+	room, typ, key := r.PathValue("room"), r.PathValue("type"), r.PathValue("key")
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch {
+	case m.rooms[room] == nil:
+		matrixError(w, http.StatusNotFound, "M_NOT_FOUND", "Unknown room "+room)
+		return
+	case !m.rooms[room][user]:
+		matrixError(w, http.StatusForbidden, "M_FORBIDDEN", fmt.Sprintf("User %s not in room %s", user, room))
+		return
+	case typ == "m.room.member" || typ == "m.room.create":
+		matrixError(w, http.StatusForbidden, "M_FORBIDDEN", "the fake does not set "+typ+" this way")
+		return
+	}
+	if creator := m.roomLocked(room).Creator; creator != "" && creator != user {
+		matrixError(w, http.StatusForbidden, "M_FORBIDDEN", "You don't have permission to post that to the room. user_level (0) < send_level (50)")
+		return
+	}
+	matrixJSON(w, http.StatusOK, map[string]any{"event_id": m.stateLocked(room, user, typ, key, content)})
+}
+
+// getState answers a state event's content.
+func (m *Matrix) getState(w http.ResponseWriter, r *http.Request) {
+	user, _, ok := m.begin(w, r, "state")
+	if !ok {
+		return
+	}
+	room, typ, key := r.PathValue("room"), r.PathValue("type"), r.PathValue("key")
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.rooms[room] == nil || !m.rooms[room][user] {
+		matrixError(w, http.StatusForbidden, "M_FORBIDDEN", fmt.Sprintf("User %s not in room %s", user, room))
+		return
+	}
+	var found *matrixEvent
+	for _, e := range m.events {
+		if e.roomID == room && e.typ == typ && e.stateKey != nil && *e.stateKey == key {
+			found = e
+		}
+	}
+	if found == nil {
+		matrixError(w, http.StatusNotFound, "M_NOT_FOUND", "Event not found.")
+		return
+	}
+	matrixJSON(w, http.StatusOK, matrixCopy(found.content))
+}
+
+// stateLocked adds a state event and returns its ID.
+func (m *Matrix) stateLocked(room, sender, typ, key string, content map[string]any) string {
+	return m.addLocked(&matrixEvent{roomID: room, sender: sender, typ: typ, stateKey: &key, content: content})
+}
+
+func (m *Matrix) joinRuleLocked(room string) string {
+	return m.roomLocked(room).JoinRule
 }
 
 // applyEditLocked applies e to the event it replaces, if it is a valid
@@ -596,6 +820,7 @@ func (m *Matrix) joinLocked(room, user string) {
 		return
 	}
 	m.rooms[room][user] = true
+	delete(m.invited[room], user)
 	key := user
 	m.addLocked(&matrixEvent{roomID: room, sender: user, typ: "m.room.member", stateKey: &key, content: map[string]any{"membership": "join"}})
 }

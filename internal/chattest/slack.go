@@ -11,12 +11,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // The identity of the fake Slack workspace's bot.
@@ -33,7 +35,8 @@ const (
 const slackEpoch = 1795748000
 
 // Slack is a fake Slack Web API: chat.postMessage, chat.update,
-// conversations.history and auth.test, answering in Slack's documented
+// conversations.history, conversations.create, conversations.invite,
+// conversations.setTopic and auth.test, answering in Slack's documented
 // shapes (HTTP 200 with {"ok":true,…} or {"ok":false,"error":…}). It accepts
 // the bodies slack-go sends (form-encoded with the token in a field) and JSON
 // bodies with a Bearer token. It is safe for concurrent use.
@@ -43,6 +46,7 @@ type Slack struct {
 
 	mu       sync.Mutex
 	messages []*SlackMessage // every channel, in post order
+	channels []*SlackChannel // made by conversations.create or CreateChannel
 	calls    map[string]int  // requests per method, failed ones included
 	posts    int
 	updates  int
@@ -61,6 +65,17 @@ type SlackMessage struct {
 	Attachments json.RawMessage
 	Metadata    json.RawMessage
 	Edits       int // chat.update calls applied to it
+}
+
+// SlackChannel is a channel the fake knows by name: one conversations.create
+// made, or CreateChannel.
+type SlackChannel struct {
+	ID      string
+	Name    string
+	Private bool
+	Creator string
+	Topic   string
+	Members []string // the creator first, then as invited
 }
 
 type slackFailure struct {
@@ -98,6 +113,44 @@ func (s *Slack) FailWith(n int, slackError string) {
 	for range n {
 		s.failures = append(s.failures, slackFailure{err: slackError})
 	}
+}
+
+// CreateChannel makes a channel named name, as a person would, so that
+// conversations.create answers name_taken for it; it returns its ID.
+func (s *Slack) CreateChannel(name string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.createLocked(name, false, "U0PERSON").ID
+}
+
+// Channels returns the channels conversations.create made, in order, as
+// they are now.
+func (s *Slack) Channels() []SlackChannel {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []SlackChannel
+	for _, c := range s.channels {
+		if c.Creator == SlackBotUserID {
+			out = append(out, c.copy())
+		}
+	}
+	return out
+}
+
+// Channel returns the channel id as it is now, if the fake knows it.
+func (s *Slack) Channel(id string) (SlackChannel, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.channelLocked(id); c != nil {
+		return c.copy(), true
+	}
+	return SlackChannel{}, false
+}
+
+func (c *SlackChannel) copy() SlackChannel {
+	out := *c
+	out.Members = slices.Clone(c.Members)
+	return out
 }
 
 // Messages returns the channel's messages, thread replies included, in the
@@ -194,6 +247,12 @@ func (s *Slack) serve(w http.ResponseWriter, r *http.Request) {
 		s.update(w, p)
 	case "conversations.history":
 		s.history(w, p)
+	case "conversations.create":
+		s.create(w, p)
+	case "conversations.invite":
+		s.invite(w, p)
+	case "conversations.setTopic":
+		s.setTopic(w, p)
 	default:
 		slackError(w, "unknown_method")
 	}
@@ -273,6 +332,133 @@ func (s *Slack) history(w http.ResponseWriter, p slackParams) {
 		"ok": true, "messages": msgs, "has_more": more, "pin_count": 0,
 		"response_metadata": map[string]any{"next_cursor": ""},
 	})
+}
+
+// slackChannelName is what Slack accepts as a channel name: lowercase
+// letters, digits, hyphens and underscores.
+var slackChannelName = regexp.MustCompile(`^[a-z0-9_-]+$`)
+
+// slackMaxTopic is Slack's limit on a topic, in characters.
+const slackMaxTopic = 250
+
+func (s *Slack) create(w http.ResponseWriter, p slackParams) {
+	name := p.get("name")
+	switch {
+	case name == "":
+		slackError(w, "invalid_name_required")
+		return
+	case utf8.RuneCountInString(name) > 80:
+		slackError(w, "invalid_name_maxlength")
+		return
+	case !slackChannelName.MatchString(name):
+		slackError(w, "invalid_name_specials")
+		return
+	}
+	for _, c := range s.channels {
+		if c.Name == name {
+			slackError(w, "name_taken")
+			return
+		}
+	}
+	c := s.createLocked(name, p.get("is_private") == "true", SlackBotUserID)
+	slackJSON(w, http.StatusOK, map[string]any{"ok": true, "channel": slackChannelWire(c)})
+}
+
+// createLocked adds a channel made by creator, a member of it.
+func (s *Slack) createLocked(name string, private bool, creator string) *SlackChannel {
+	c := &SlackChannel{
+		ID: fmt.Sprintf("C0ROOM%04d", len(s.channels)+1), Name: name, Private: private,
+		Creator: creator, Members: []string{creator},
+	}
+	s.channels = append(s.channels, c)
+	return c
+}
+
+func (s *Slack) channelLocked(id string) *SlackChannel {
+	for _, c := range s.channels {
+		if c.ID == id {
+			return c
+		}
+	}
+	return nil
+}
+
+// invite adds users (comma-separated) to a channel the bot is in. As
+// Slack does without force, one user it cannot invite fails the call and
+// nobody is invited.
+func (s *Slack) invite(w http.ResponseWriter, p slackParams) {
+	c := s.channelLocked(p.get("channel"))
+	switch {
+	case c == nil:
+		slackError(w, "channel_not_found")
+		return
+	case !slices.Contains(c.Members, SlackBotUserID):
+		slackError(w, "not_in_channel")
+		return
+	case p.get("users") == "":
+		slackError(w, "no_user")
+		return
+	}
+	users := strings.Split(p.get("users"), ",")
+	for _, u := range users {
+		switch {
+		case u == SlackBotUserID:
+			slackError(w, "cant_invite_self")
+			return
+		case !slackUserID.MatchString(u):
+			slackError(w, "user_not_found")
+			return
+		case slices.Contains(c.Members, u):
+			slackError(w, "already_in_channel")
+			return
+		}
+	}
+	for _, u := range users {
+		if !slices.Contains(c.Members, u) {
+			c.Members = append(c.Members, u)
+		}
+	}
+	slackJSON(w, http.StatusOK, map[string]any{"ok": true, "channel": slackChannelWire(c)})
+}
+
+// slackUserID is a well-formed user ID: the fake knows every such user.
+var slackUserID = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
+
+func (s *Slack) setTopic(w http.ResponseWriter, p slackParams) {
+	c := s.channelLocked(p.get("channel"))
+	topic := p.get("topic")
+	switch {
+	case c == nil:
+		slackError(w, "channel_not_found")
+		return
+	case !slices.Contains(c.Members, SlackBotUserID):
+		slackError(w, "not_in_channel")
+		return
+	case utf8.RuneCountInString(topic) > slackMaxTopic:
+		slackError(w, "too_long")
+		return
+	}
+	c.Topic = topic
+	slackJSON(w, http.StatusOK, map[string]any{"ok": true, "channel": slackChannelWire(c)})
+}
+
+// slackChannelWire is a conversation object as conversations.create and
+// its kin return it.
+func slackChannelWire(c *SlackChannel) map[string]any {
+	topic := map[string]any{"value": c.Topic, "creator": "", "last_set": 0}
+	if c.Topic != "" {
+		topic["creator"], topic["last_set"] = SlackBotUserID, slackEpoch
+	}
+	return map[string]any{
+		"id": c.ID, "name": c.Name, "name_normalized": c.Name, "is_channel": true, "is_group": false,
+		"is_im": false, "is_mpim": false, "is_private": c.Private, "created": slackEpoch, "creator": c.Creator,
+		"is_archived": false, "is_general": false, "unlinked": 0, "is_shared": false, "is_ext_shared": false,
+		"is_org_shared": false, "is_pending_ext_shared": false, "pending_shared": []string{},
+		"context_team_id": SlackTeamID, "is_member": slices.Contains(c.Members, SlackBotUserID),
+		"last_read": "0000000000.000000", "topic": topic,
+		"purpose":        map[string]any{"value": "", "creator": "", "last_set": 0},
+		"previous_names": []string{}, "priority": 0,
+	}
 }
 
 func (s *Slack) replies(parent *SlackMessage) int {

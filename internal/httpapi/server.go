@@ -20,9 +20,11 @@ import (
 
 	"github.com/klaxon-oss/klaxon"
 	"github.com/klaxon-oss/klaxon/internal/alerting"
+	"github.com/klaxon-oss/klaxon/internal/incident"
 	"github.com/klaxon-oss/klaxon/internal/notify"
 	"github.com/klaxon-oss/klaxon/internal/oncall"
 	"github.com/klaxon-oss/klaxon/internal/runbook"
+	"github.com/klaxon-oss/klaxon/internal/statuspage"
 )
 
 var requestDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -53,6 +55,10 @@ type Server struct {
 	// OnCall answers who is on call and keeps overrides; nil when no
 	// schedules are configured (the on-call routes answer 404).
 	OnCall *oncall.Service
+	// Incidents runs incidents; nil: the incident routes answer 404.
+	Incidents *incident.Service
+	// StatusPage is served publicly at /status; nil: /status answers 404.
+	StatusPage *statuspage.Page
 	// Pages serves the human pages (runbooks) at /runbooks.
 	Pages    http.Handler
 	BaseURL  string
@@ -96,6 +102,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/runbooks", s.person(s.listRunbooks))
 	mux.HandleFunc("GET /api/v1/runbooks/{name}", s.person(s.getRunbook))
 	s.onCallRoutes(mux)
+	s.incidentRoutes(mux)
 	if s.Pages != nil {
 		mux.Handle("GET /runbooks", s.Pages)
 		mux.Handle("GET /runbooks/", s.Pages)

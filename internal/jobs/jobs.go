@@ -80,6 +80,12 @@ func New[TTx any](driver riverdriver.Driver[TTx], opts Options) (*Queue[TTx], er
 	register[klaxon.EscalationStep](workers, q.work)
 	register[klaxon.Page](workers, q.work)
 	register[klaxon.HandoffNotice](workers, q.work)
+	register[klaxon.IncidentPost](workers, q.work)
+	register[klaxon.IncidentRoomOpen](workers, q.work)
+	register[klaxon.IncidentTopic](workers, q.work)
+	register[klaxon.UpdateDue](workers, q.work)
+	register[klaxon.DiagnosisTimeout](workers, q.work)
+	register[klaxon.PostmortemDue](workers, q.work)
 
 	logger := opts.Logger
 	if logger == nil {

@@ -52,6 +52,8 @@ type IncidentCommands interface {
 	// Ran records on an incident's timeline a command typed in its room
 	// that was not an incident command (ack 12, diagnose 12…).
 	Ran(ctx context.Context, cmd Command, actor string, reply Reply)
+	// Help is the incident part of the help text.
+	Help() string
 }
 
 func (s *Commands) now() time.Time {
@@ -76,7 +78,7 @@ func (s *Commands) Command(ctx context.Context, cmd Command) Reply {
 	addressed := mentioned || cmd.Addressed
 	if len(words) == 0 {
 		if addressed {
-			return Reply{Text: HelpText}
+			return Reply{Text: s.help()}
 		}
 		return Reply{}
 	}
@@ -120,12 +122,20 @@ func (s *Commands) alertCommand(ctx context.Context, cmd Command, actor, verb st
 	case "override":
 		return s.override(ctx, cmd.Actor, args, addressed)
 	case "help":
-		return Reply{Text: HelpText}
+		return Reply{Text: s.help()}
 	}
 	if addressed {
-		return Reply{Text: fmt.Sprintf("I don't know %q.\n%s", words[0], HelpText)}
+		return Reply{Text: fmt.Sprintf("I don't know %q.\n%s", words[0], s.help())}
 	}
 	return Reply{}
+}
+
+// help is the whole grammar: alerts and on call, then incidents if on.
+func (s *Commands) help() string {
+	if s.Incidents == nil {
+		return HelpText
+	}
+	return HelpText + "\n" + s.Incidents.Help()
 }
 
 // person is the configured user behind a chat actor ("@alice:example.org",
