@@ -100,6 +100,11 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newOnCall(g),
 		newShifts(g),
 		newOverride(g),
+		newIncident(g),
+		newPostmortem(g),
+		newActions(g),
+		newAction(g),
+		newStatus(g),
 		newConfig(g),
 		newBench(g),
 	)

@@ -542,7 +542,7 @@ func (s *Server) setComponent(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, ComponentStatus{Component: name, Status: req.Status})
+	writeJSON(w, http.StatusOK, ComponentStatus{Component: name, Status: strings.ToLower(strings.TrimSpace(req.Status))})
 }
 
 // DeclareIncident declares an incident; the token's name is the reporter.

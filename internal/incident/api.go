@@ -78,6 +78,9 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (*klaxon.Incident,
 	var alert *klaxon.Alert
 	if d.AlertID != 0 {
 		a, err := s.store.Alert(ctx, d.AlertID)
+		if klaxon.ErrorCode(err) == klaxon.ENOTFOUND {
+			return nil, klaxon.Errorf(klaxon.ENOTFOUND, "no alert %d", d.AlertID)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -456,6 +459,9 @@ func (s *Service) Note(ctx context.Context, id int64, actor, text string) (*klax
 // LinkAlert links an alert to the incident.
 func (s *Service) LinkAlert(ctx context.Context, id int64, actor string, alertID int64) (*klaxon.Incident, error) {
 	a, err := s.store.Alert(ctx, alertID)
+	if klaxon.ErrorCode(err) == klaxon.ENOTFOUND {
+		return nil, klaxon.Errorf(klaxon.ENOTFOUND, "no alert %d", alertID)
+	}
 	if err != nil {
 		return nil, err
 	}

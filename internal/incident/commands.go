@@ -3,6 +3,7 @@ package incident
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -237,12 +238,12 @@ func (s *Service) declareCommand(ctx context.Context, actor string, args []strin
 	}
 	f := parseFlags(args)
 	if f.bad != "" {
-		return notify.Reply{Text: f.bad + ". " + usage}
+		return notify.Reply{Text: strings.TrimSuffix(f.bad, ".") + ". " + usage}
 	}
 	words := f.words
 	d := Declaration{Reporter: actor, AlertID: alertID, Room: f.room, Public: f.public, Assessment: f.assessment}
 	levelWord := f.level
-	if levelWord == "" && len(words) > 0 && s.isLevel(words[0]) {
+	if levelWord == "" && len(words) > 0 && (s.isLevel(words[0]) || looksLikeLevel.MatchString(words[0])) {
 		levelWord, words = words[0], words[1:]
 	}
 	if levelWord != "" {
@@ -262,7 +263,7 @@ func (s *Service) declareCommand(ctx context.Context, actor string, args []strin
 	}
 	inc, err := s.Declare(ctx, d)
 	if err != nil {
-		return notify.Reply{Text: klaxon.ErrorMessage(err) + ". " + usage}
+		return notify.Reply{Text: errorReply(err).Text + " " + usage}
 	}
 	text := fmt.Sprintf("Declared #%d %s at %s", inc.ID, inc.Title, s.levelName(inc.Level))
 	if d.Assessment != nil {
@@ -284,11 +285,16 @@ func (s *Service) declareCommand(ctx context.Context, actor string, args []strin
 	return notify.Reply{Text: text}
 }
 
+// looksLikeLevel is a word meant as a severity even if it names none
+// ("sev9"): it gets an error, not a service called sev9.
+var looksLikeLevel = regexp.MustCompile(`(?i)^(sev|p)[0-9]+$`)
+
 func errorReply(err error) notify.Reply {
 	if klaxon.ErrorCode(err) == klaxon.EINTERNAL {
 		return notify.Reply{Text: "Internal error; try again."}
 	}
-	return notify.Reply{Text: strings.TrimSuffix(klaxon.ErrorMessage(err), ".") + "."}
+	msg := strings.TrimSuffix(klaxon.ErrorMessage(err), ".") + "."
+	return notify.Reply{Text: strings.ToUpper(msg[:1]) + msg[1:]}
 }
 
 // run runs a verb on one incident.

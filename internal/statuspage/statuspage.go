@@ -98,7 +98,7 @@ func (p *Page) SetComponent(ctx context.Context, component, status, actor string
 	}
 	status = strings.ToLower(strings.TrimSpace(status))
 	if status != "" && !slices.Contains(componentStatuses, status) {
-		return klaxon.Errorf(klaxon.EINVALID, "no component status %q (statuses: %s; or none to clear)", status, strings.Join(componentStatuses, ", "))
+		return klaxon.Errorf(klaxon.EINVALID, "no component status %q (statuses: %s; or an empty one to clear)", status, strings.Join(componentStatuses, ", "))
 	}
 	cs := klaxon.ComponentStatus{Component: name, Status: status, SetBy: actor, SetAt: p.opts.Now().UTC()}
 	err := p.opts.Store.Update(ctx, func(tx klaxon.Tx) error { return tx.SetComponentStatus(ctx, cs) })
@@ -210,9 +210,17 @@ func (p *Page) load(ctx context.Context, now time.Time) (*view, error) {
 	if updated.IsZero() {
 		updated = now
 	}
-	for i := range s.Components {
-		if s.Components[i].UpdatedAt.IsZero() {
-			s.Components[i].CreatedAt, s.Components[i].UpdatedAt = updated, updated
+	// Components nothing has happened to date from the page's last change;
+	// incidents and maintenances hold copies of them.
+	lists := [][]Component{s.Components}
+	for _, in := range slices.Concat(s.Incidents, s.ScheduledMaintenances, v.history) {
+		lists = append(lists, in.Components)
+	}
+	for _, list := range lists {
+		for i := range list {
+			if list[i].UpdatedAt.IsZero() {
+				list[i].CreatedAt, list[i].UpdatedAt = updated, updated
+			}
 		}
 	}
 	s.Page = PageInfo{ID: pageID, Name: p.opts.Title, URL: p.opts.BaseURL + "/status", TimeZone: "Etc/UTC", UpdatedAt: updated}

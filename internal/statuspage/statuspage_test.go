@@ -402,6 +402,10 @@ func TestSummaryJSON(t *testing.T) {
 		t.Errorf("maintenance %+v", m)
 	}
 
+	if m.Components[0].CreatedAt != sum.Page.UpdatedAt || api.UpdatedAt != in.CreatedAt {
+		t.Errorf("component times: %+v, %+v", m.Components[0], api)
+	}
+
 	// Every key Statuspage has is there, even when null.
 	var raw map[string]any
 	if err := json.Unmarshal(b, &raw); err != nil {

@@ -56,6 +56,15 @@ func Run(t *testing.T, open func(t *testing.T) klaxon.Store) {
 		{"Escalations", testEscalations},
 		{"FiringMembers", testFiringMembers},
 		{"OnCallRollbackKeepsNothing", testOnCallRollbackKeepsNothing},
+		{"Incidents", testIncidents},
+		{"UpdateIncident", testUpdateIncident},
+		{"IncidentFilters", testIncidentFilters},
+		{"LinkAlert", testLinkAlert},
+		{"IncidentByRoom", testIncidentByRoom},
+		{"Timeline", testTimeline},
+		{"Actions", testActions},
+		{"ComponentStatuses", testComponentStatuses},
+		{"IncidentRollbackKeepsNothing", testIncidentRollbackKeepsNothing},
 		{"Ping", func(t *testing.T, s klaxon.Store) {
 			if err := s.Ping(context.Background()); err != nil {
 				t.Fatalf("Ping: %v", err)

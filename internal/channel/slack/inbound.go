@@ -167,7 +167,7 @@ func (c *Channel) slash(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		http.Error(w, "not a slash command", http.StatusBadRequest)
 		return
 	}
-	reply := cmd.Command(ctx, notify.Command{Channel: c.name, Actor: "slack:" + s.UserID, Text: strings.TrimSpace(s.Text), Addressed: true})
+	reply := cmd.Command(ctx, notify.Command{Channel: c.name, Room: s.ChannelID, Actor: "slack:" + s.UserID, Text: strings.TrimSpace(s.Text), Addressed: true})
 	if reply.Text == "" {
 		w.WriteHeader(http.StatusOK)
 		return
@@ -238,9 +238,10 @@ func actionCommand(actionID, value string) string {
 	return verb + " " + strings.Join(ids, " ")
 }
 
-// run runs one command for a Slack user and posts the reply in thread.
+// run runs one command typed (or pressed) in channel for a Slack user and
+// posts the reply in thread.
 func (c *Channel) run(ctx context.Context, cmd notify.Commander, command notify.Command, channel, thread string) {
-	command.Channel = c.name
+	command.Channel, command.Room = c.name, channel
 	reply := cmd.Command(ctx, command)
 	if reply.Text == "" || channel == "" {
 		return

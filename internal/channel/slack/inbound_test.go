@@ -104,7 +104,7 @@ func TestInboundMessageRunsCommand(t *testing.T) {
 	if w.Code != http.StatusOK {
 		t.Fatalf("status: got %d, want 200", w.Code)
 	}
-	want := notify.Command{Channel: testName, Actor: "slack:U0ALICE", Text: "ack 12"}
+	want := notify.Command{Channel: testName, Room: testChannel, Actor: "slack:U0ALICE", Text: "ack 12"}
 	if got := in.cmd.commands(); len(got) != 1 || got[0] != want {
 		t.Fatalf("commands: got %+v, want [%+v]", got, want)
 	}
@@ -183,7 +183,7 @@ func TestInboundSlashCommand(t *testing.T) {
 	if got["response_type"] != "in_channel" || got["text"] != "Acknowledged #12 &lt;for you&gt;" {
 		t.Errorf("response: got %v", got)
 	}
-	want := notify.Command{Channel: testName, Actor: "slack:U0ALICE", Text: "ack 12", Addressed: true}
+	want := notify.Command{Channel: testName, Room: testChannel, Actor: "slack:U0ALICE", Text: "ack 12", Addressed: true}
 	if cmds := in.cmd.commands(); len(cmds) != 1 || cmds[0] != want {
 		t.Errorf("commands: got %+v, want [%+v]", cmds, want)
 	}
@@ -197,7 +197,7 @@ func TestInboundButton(t *testing.T) {
 	if w.Code != http.StatusOK || w.Body.Len() != 0 {
 		t.Errorf("got %d %q, want 200 with an empty body", w.Code, w.Body)
 	}
-	want := notify.Command{Channel: testName, Actor: "slack:U0ALICE", Text: "ack 12 13", Addressed: true}
+	want := notify.Command{Channel: testName, Room: testChannel, Actor: "slack:U0ALICE", Text: "ack 12 13", Addressed: true}
 	if got := in.cmd.commands(); len(got) != 1 || got[0] != want {
 		t.Errorf("commands: got %+v, want [%+v]", got, want)
 	}

@@ -188,6 +188,8 @@ var permanent = map[string]bool{
 	"msg_too_long": true, "msg_blocks_too_long": true, "no_text": true, "invalid_arguments": true,
 	"invalid_metadata_format": true, "invalid_metadata_schema": true, "metadata_too_large": true,
 	"message_not_found": true, "cant_update_message": true, "edit_window_closed": true,
+	"name_taken": true, "invalid_name": true, "invalid_name_specials": true, "invalid_name_maxlength": true,
+	"invalid_name_required": true, "too_long": true, "user_is_restricted": true,
 }
 
 // classify wraps err from the Slack call op and marks what retrying cannot

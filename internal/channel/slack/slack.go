@@ -5,7 +5,9 @@
 //
 // The first post mentions the people on call on an "On call:" line;
 // updates name them without mentioning anyone. Pages (escalation steps,
-// hand-offs) mention people in the group's thread or in the channel.
+// hand-offs) mention people in the group's thread or in the channel. An
+// incident gets a channel of its own (OpenRoom), and commands typed there
+// carry it as Command.Room.
 //
 // It talks to Slack through slack-go with the injected HTTP client. Every
 // label, annotation and actor is attacker-influenced text: it is escaped for
@@ -45,7 +47,7 @@ var (
 )
 
 // Channel is a Slack channel. It implements notify.Channel, notify.Noter,
-// notify.Chat and notify.Inbound.
+// notify.Chat, notify.Rooms and notify.Inbound.
 type Channel struct {
 	name     string
 	channel  string
@@ -65,6 +67,7 @@ var (
 	_ notify.Channel = (*Channel)(nil)
 	_ notify.Noter   = (*Channel)(nil)
 	_ notify.Chat    = (*Channel)(nil)
+	_ notify.Rooms   = (*Channel)(nil)
 	_ notify.Inbound = (*Channel)(nil)
 	_ notify.Factory = New
 )
