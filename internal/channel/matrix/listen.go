@@ -8,9 +8,11 @@ import (
 	"errors"
 	"html"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,7 +31,7 @@ const (
 	replyRetries = 3
 )
 
-// timelineLimit bounds the events one /sync returns for the room. More
+// timelineLimit bounds the events one /sync returns for a room. More
 // messages than this between two polls (30 s apart at most) would be a
 // flood, and a limited timeline is logged.
 const timelineLimit = 50
@@ -59,16 +61,17 @@ type listener struct {
 	cmd     notify.Commander
 	cursor  notify.Cursor
 	self    string // the bot's user ID
-	room    string // the room's ID
+	room    string // the configured room's ID
 	filter  string
 	backoff time.Duration
 }
 
-// Listen follows the room with /sync and runs every command people type
-// there, replying in the command's thread. It starts where cursor left off;
-// the first time, from now on (history is not replayed). It returns nil
-// when ctx ends, and an error only when the access token is refused, which
-// no retry can fix.
+// Listen follows the rooms the bot is in with /sync: the configured room,
+// and the incident rooms OpenRoom made. It runs every command people type
+// there, replying in the command's room and thread. It starts where cursor
+// left off; the first time, from now on (history is not replayed). It
+// returns nil when ctx ends, and an error only when the access token is
+// refused, which no retry can fix.
 func (c *Channel) Listen(ctx context.Context, cmd notify.Commander, cursor notify.Cursor) error {
 	l := &listener{c: c, cmd: cmd, cursor: cursor}
 	since, err := l.start(ctx)
@@ -132,7 +135,7 @@ func (l *listener) try(ctx context.Context) (string, error) {
 		if l.room, err = l.c.joinRoom(ctx); err != nil {
 			return "", err
 		}
-		l.filter = syncFilter(l.room)
+		l.filter = syncFilter()
 	}
 	since, err := l.cursor.Load(ctx)
 	if err != nil || since != "" {
@@ -189,14 +192,15 @@ func (l *listener) sync(ctx context.Context, since string, timeout time.Duration
 	return l.c.call(ctx, l.c.syncClient, "sync", http.MethodGet, "/sync", q, nil, out)
 }
 
-// syncFilter asks for the room's messages and nothing else.
-func syncFilter(room string) string {
+// syncFilter asks for the messages of every room the bot is in, and
+// nothing else. The bot joins only the configured room and creates the
+// incident rooms: any room it is in is one Klaxon answers in.
+func syncFilter() string {
 	none := map[string]any{"not_types": []string{"*"}}
 	b, _ := json.Marshal(map[string]any{
 		"account_data": none,
 		"presence":     none,
 		"room": map[string]any{
-			"rooms":        []string{room},
 			"timeline":     map[string]any{"types": []string{"m.room.message"}, "limit": timelineLimit},
 			"state":        map[string]any{"lazy_load_members": true, "not_types": []string{"*"}},
 			"ephemeral":    none,
@@ -206,27 +210,32 @@ func syncFilter(room string) string {
 	return string(b)
 }
 
-// handle runs the commands in one /sync answer, reporting false if ctx
-// ended before all were handled.
+// handle runs the commands in one /sync answer, room by room (the
+// configured room first), reporting false if ctx ended before all were
+// handled.
 func (l *listener) handle(ctx context.Context, resp *syncResponse) bool {
-	joined, ok := resp.Rooms.Join[l.room]
-	if !ok {
-		return true
+	rooms := slices.Sorted(maps.Keys(resp.Rooms.Join))
+	if i := slices.Index(rooms, l.room); i > 0 {
+		rooms = append(append([]string{l.room}, rooms[:i]...), rooms[i+1:]...)
 	}
-	if joined.Timeline.Limited {
-		l.c.log.Warn("matrix: more messages than one sync returns; older ones were skipped")
-	}
-	for _, ev := range joined.Timeline.Events {
-		if ctx.Err() != nil {
-			return false
+	for _, room := range rooms {
+		joined := resp.Rooms.Join[room]
+		if joined.Timeline.Limited {
+			l.c.log.Warn("matrix: more messages than one sync returns; older ones were skipped", slog.String("room", room))
 		}
-		l.handleEvent(ctx, ev)
+		for _, ev := range joined.Timeline.Events {
+			if ctx.Err() != nil {
+				return false
+			}
+			l.handleEvent(ctx, room, ev)
+		}
 	}
 	return ctx.Err() == nil
 }
 
-// handleEvent runs the command in ev, if it is one, and posts the reply.
-func (l *listener) handleEvent(ctx context.Context, ev event) {
+// handleEvent runs the command in ev, typed in room, if it is one, and
+// posts the reply there.
+func (l *listener) handleEvent(ctx context.Context, room string, ev event) {
 	if ev.Type != "m.room.message" || ev.Sender == l.self || ev.EventID == "" {
 		return
 	}
@@ -241,7 +250,7 @@ func (l *listener) handleEvent(ctx context.Context, ev event) {
 	if text == "" {
 		return
 	}
-	reply := l.cmd.Command(ctx, notify.Command{Channel: l.c.name, Actor: ev.Sender, Text: text})
+	reply := l.cmd.Command(ctx, notify.Command{Channel: l.c.name, Room: room, Actor: ev.Sender, Text: text})
 	if strings.TrimSpace(reply.Text) == "" {
 		return // not a command
 	}
@@ -254,7 +263,7 @@ func (l *listener) handleEvent(ctx context.Context, ev event) {
 	sum := sha256.Sum256([]byte(ev.EventID))
 	txn := "klaxon-reply-" + hex.EncodeToString(sum[:8])
 	for attempt := 1; ; attempt++ {
-		_, err := l.c.sendMessage(ctx, l.room, txn, notice(reply, root, ev.EventID))
+		_, err := l.c.sendMessage(ctx, room, txn, notice(reply, root, ev.EventID))
 		if err == nil {
 			l.backoff = 0
 			return

@@ -7,8 +7,10 @@
 // thread. The first post mentions the people on call (an "On call:" line
 // of pills); an edit never mentions anyone anew. Pages (escalation steps,
 // hand-offs) mention people in the group's thread or in the room, under
-// the page's key as transaction ID. Listen follows the room with /sync and
-// answers commands such as "ack 12" in their thread.
+// the page's key as transaction ID. An incident can get a private room of
+// its own (OpenRoom). Listen follows the room, and the incident rooms the
+// bot is in, with /sync and answers commands such as "ack 12" in their
+// thread, in the room they were typed in.
 package matrix
 
 import (
@@ -39,7 +41,7 @@ type Config struct {
 }
 
 // Channel posts to one Matrix room. It implements notify.Channel,
-// notify.Noter, notify.Chat and notify.Listener.
+// notify.Noter, notify.Chat, notify.Rooms and notify.Listener.
 type Channel struct {
 	name       string
 	homeserver string // without a trailing slash
@@ -59,6 +61,7 @@ var (
 	_ notify.Channel  = (*Channel)(nil)
 	_ notify.Noter    = (*Channel)(nil)
 	_ notify.Chat     = (*Channel)(nil)
+	_ notify.Rooms    = (*Channel)(nil)
 	_ notify.Listener = (*Channel)(nil)
 )
 
