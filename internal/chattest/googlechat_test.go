@@ -166,3 +166,24 @@ func TestGoogleChatEvent(t *testing.T) {
 		t.Errorf("got %+v", ev)
 	}
 }
+
+// TestGoogleChatThreadNamed starts a keyed thread and replies in it by the
+// thread's name, as incident rooms do.
+func TestGoogleChatThreadNamed(t *testing.T) {
+	g := chattest.NewGoogleChat(t)
+	reply := g.URL + "&messageReplyOption=REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD"
+	_, first := googleChatPost(t, reply, `{"text":"opened","thread":{"threadKey":"klaxon-room-4"}}`)
+	name := first["thread"].(map[string]any)["name"].(string)
+	code, second := googleChatPost(t, reply, `{"text":"update","thread":{"name":"`+name+`"}}`)
+	if code != http.StatusOK || second["thread"].(map[string]any)["name"] != name {
+		t.Fatalf("reply by name: got %d %v, want the thread %s", code, second, name)
+	}
+	googleChatPost(t, reply, `{"text":"elsewhere"}`)
+	got := g.ThreadNamed(name)
+	if len(got) != 2 || got[0].Text != "opened" || got[1].Text != "update" || !got[1].Reply || got[1].ThreadKey != "klaxon-room-4" {
+		t.Errorf("ThreadNamed: got %+v, want the post and the reply", got)
+	}
+	if got := g.ThreadNamed("spaces/AAAAklaxon/threads/none"); len(got) != 0 {
+		t.Errorf("unknown thread: got %+v", got)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -218,4 +220,76 @@ func syncEvents(resp map[string]any, room string) []map[string]any {
 		out = append(out, e.(map[string]any))
 	}
 	return out
+}
+
+func statePath(room, typ string) string {
+	return "/_matrix/client/v3/rooms/" + url.PathEscape(room) + "/state/" + typ + "/"
+}
+
+func TestMatrixCreateRoom(t *testing.T) {
+	m := chattest.NewMatrix(t)
+	m.AddUser(matrixBot, "bot")
+	m.AddUser(matrixAlice, "alice")
+	m.AddUser("@carol:example.org", "carol")
+	status, _, body := matrixCall(t, m, "POST", "/_matrix/client/v3/createRoom", "bot", map[string]any{
+		"name": "incident-4", "topic": "SEV1 investigating", "invite": []string{matrixAlice}, "preset": "private_chat",
+	})
+	room, _ := body["room_id"].(string)
+	if status != 200 || len(body) != 1 || !strings.HasPrefix(room, "!") {
+		t.Fatalf("createRoom: got %d %v, want 200 {room_id}", status, body)
+	}
+	want := chattest.MatrixRoom{
+		ID: room, Creator: matrixBot, Name: "incident-4", Topic: "SEV1 investigating", JoinRule: "invite",
+		Invited: []string{matrixAlice}, Members: []string{matrixBot},
+	}
+	if got := m.CreatedRooms(); len(got) != 1 || !reflect.DeepEqual(got[0], want) {
+		t.Errorf("CreatedRooms: got %+v, want %+v", got, want)
+	}
+
+	// Private: carol, not invited, cannot join; alice can.
+	if status, _, body := matrixCall(t, m, "POST", "/_matrix/client/v3/join/"+url.PathEscape(room), "carol", map[string]any{}); status != 403 || body["errcode"] != "M_FORBIDDEN" {
+		t.Errorf("uninvited join: got %d %v", status, body)
+	}
+	if status, _, _ := matrixCall(t, m, "POST", "/_matrix/client/v3/join/"+url.PathEscape(room), "alice", map[string]any{}); status != 200 {
+		t.Errorf("invited join: got %d", status)
+	}
+	if r, _ := m.Room(room); len(r.Invited) != 0 || !reflect.DeepEqual(r.Members, []string{matrixBot, matrixAlice}) {
+		t.Errorf("after alice joined: got %+v", r)
+	}
+
+	// State: the creator sets the topic, with or without the trailing
+	// slash; members read it; alice (power 0) cannot set it.
+	if status, _, body := matrixCall(t, m, "PUT", statePath(room, "m.room.topic"), "bot", map[string]any{"topic": "SEV1 identified"}); status != 200 || body["event_id"] == nil {
+		t.Errorf("set topic: got %d %v", status, body)
+	}
+	if status, _, body := matrixCall(t, m, "GET", strings.TrimSuffix(statePath(room, "m.room.topic"), "/"), "alice", nil); status != 200 || body["topic"] != "SEV1 identified" {
+		t.Errorf("get topic: got %d %v", status, body)
+	}
+	if status, _, body := matrixCall(t, m, "PUT", statePath(room, "m.room.topic"), "alice", map[string]any{"topic": "mine"}); status != 403 || body["errcode"] != "M_FORBIDDEN" {
+		t.Errorf("set topic without power: got %d %v", status, body)
+	}
+	if status, _, body := matrixCall(t, m, "GET", statePath(room, "m.room.avatar"), "alice", nil); status != 404 || body["errcode"] != "M_NOT_FOUND" {
+		t.Errorf("unset state: got %d %v", status, body)
+	}
+	if status, _, body := matrixCall(t, m, "GET", statePath(room, "m.room.topic"), "carol", nil); status != 403 {
+		t.Errorf("state for a non-member: got %d %v", status, body)
+	}
+	if r, _ := m.Room(room); r.Topic != "SEV1 identified" {
+		t.Errorf("Room topic: got %q", r.Topic)
+	}
+
+	// Refusals: a bad invite, an unknown preset, a field the fake does not
+	// keep.
+	for _, req := range []map[string]any{
+		{"name": "x", "invite": []string{"alice"}},
+		{"name": "x", "preset": "secret_chat"},
+		{"name": "x", "room_alias_name": "x"},
+	} {
+		if status, _, body := matrixCall(t, m, "POST", "/_matrix/client/v3/createRoom", "bot", req); status != 400 {
+			t.Errorf("createRoom %v: got %d %v, want 400", req, status, body)
+		}
+	}
+	if n := len(m.CreatedRooms()); n != 1 || m.Calls("createRoom") != 4 || m.Calls("state") != 5 {
+		t.Errorf("got %d rooms, %d createRoom and %d state calls", n, m.Calls("createRoom"), m.Calls("state"))
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -231,5 +232,79 @@ func TestSlackSignAndPayloads(t *testing.T) {
 	cmd, err := slack.SlashCommandParse(r)
 	if err != nil || cmd.Text != "ack 12" || cmd.UserID != "U1" || cmd.Command != "/klaxon" {
 		t.Errorf("SlackSlashCommandForm parses as %+v, %v", cmd, err)
+	}
+}
+
+func TestSlackConversations(t *testing.T) {
+	s := chattest.NewSlack(t)
+	api := slackClient(s, chattest.SlackBotToken)
+	ctx := context.Background()
+	slackErr := func(err error) string {
+		var e slack.SlackErrorResponse
+		errors.As(err, &e)
+		return e.Err
+	}
+
+	ch, err := api.CreateConversationContext(ctx, slack.CreateConversationParams{ChannelName: "incident-4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ch.ID == "" || ch.Name != "incident-4" || ch.IsPrivate || !ch.IsChannel || !ch.IsMember || ch.Creator != chattest.SlackBotUserID {
+		t.Errorf("created channel: got %+v", ch)
+	}
+	taken := s.CreateChannel("incident-5")
+	for name, want := range map[string]string{
+		"incident-4": "name_taken", "incident-5": "name_taken", "": "invalid_name_required",
+		"Incident-6": "invalid_name_specials", "incident 6": "invalid_name_specials", strings.Repeat("x", 81): "invalid_name_maxlength",
+	} {
+		if _, err := api.CreateConversationContext(ctx, slack.CreateConversationParams{ChannelName: name}); slackErr(err) != want {
+			t.Errorf("create %q: got %v, want %s", name, err, want)
+		}
+	}
+
+	// Without force, one user Slack cannot invite fails the whole call.
+	for users, want := range map[string]string{
+		"U0ALICE," + chattest.SlackBotUserID: "cant_invite_self",
+		"U0ALICE,nobody":                     "user_not_found",
+	} {
+		if _, err := api.InviteUsersToConversationContext(ctx, ch.ID, strings.Split(users, ",")...); slackErr(err) != want {
+			t.Errorf("invite %s: got %v, want %s", users, err, want)
+		}
+	}
+	if got, err := api.InviteUsersToConversationContext(ctx, ch.ID, "U0ALICE", "W0BOB"); err != nil || got.ID != ch.ID {
+		t.Fatalf("invite: got %+v, %v", got, err)
+	}
+	if _, err := api.InviteUsersToConversationContext(ctx, ch.ID, "U0ALICE"); slackErr(err) != "already_in_channel" {
+		t.Errorf("invite again: got %v, want already_in_channel", err)
+	}
+	if _, err := api.InviteUsersToConversationContext(ctx, taken, "U0ALICE"); slackErr(err) != "not_in_channel" {
+		t.Errorf("invite to a channel the bot is not in: got %v, want not_in_channel", err)
+	}
+	if _, err := api.InviteUsersToConversationContext(ctx, "C0NOSUCH", "U0ALICE"); slackErr(err) != "channel_not_found" {
+		t.Errorf("invite to an unknown channel: got %v, want channel_not_found", err)
+	}
+
+	if got, err := api.SetTopicOfConversationContext(ctx, ch.ID, "SEV1 investigating"); err != nil || got.Topic.Value != "SEV1 investigating" {
+		t.Fatalf("setTopic: got %+v, %v", got, err)
+	}
+	if _, err := api.SetTopicOfConversationContext(ctx, ch.ID, strings.Repeat("é", 251)); slackErr(err) != "too_long" {
+		t.Errorf("251-character topic: got %v, want too_long", err)
+	}
+	if _, _, err := api.PostMessageContext(ctx, ch.ID, slack.MsgOptionText("first", false)); err != nil {
+		t.Fatal(err)
+	}
+
+	want := chattest.SlackChannel{
+		ID: ch.ID, Name: "incident-4", Creator: chattest.SlackBotUserID, Topic: "SEV1 investigating",
+		Members: []string{chattest.SlackBotUserID, "U0ALICE", "W0BOB"},
+	}
+	if got := s.Channels(); len(got) != 1 || !reflect.DeepEqual(got[0], want) {
+		t.Errorf("Channels: got %+v, want [%+v] (not the one a person made)", got, want)
+	}
+	if got, ok := s.Channel(taken); !ok || got.Name != "incident-5" {
+		t.Errorf("Channel(%s): got %+v, %v", taken, got, ok)
+	}
+	if msgs := s.Messages(ch.ID); len(msgs) != 1 || msgs[0].Text != "first" {
+		t.Errorf("messages in the channel: got %+v", msgs)
 	}
 }

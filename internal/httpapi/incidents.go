@@ -145,6 +145,9 @@ func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, v any, field
 	if err != nil {
 		return err
 	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return klaxon.Errorf(klaxon.EINVALID, "body: missing; want a JSON object with %s", fields)
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

@@ -145,13 +145,17 @@ func TestIncidentRoundTrip(t *testing.T) {
 	}{
 		{"update", func() (*httpapi.Incident, error) {
 			return c.PostIncidentUpdate(ctx, id, httpapi.UpdateRequest{Text: "Bad deploy found, rolling back", Public: true, Status: "identified"})
-		}, func(i *httpapi.Incident) bool { return i.Status == klaxon.IncidentIdentified && i.LastUpdateAt.Equal(testNow) }},
+		}, func(i *httpapi.Incident) bool {
+			return i.Status == klaxon.IncidentIdentified && i.LastUpdateAt.Equal(testNow)
+		}},
 		{"comms lead", func() (*httpapi.Incident, error) { return c.SetIncidentRole(ctx, id, "comms", "bob") },
 			func(i *httpapi.Incident) bool { return i.CommsLead == "bob" }},
 		{"responder", func() (*httpapi.Incident, error) { return c.SetIncidentRole(ctx, id, "responder", "carol") },
 			func(i *httpapi.Incident) bool { return len(i.Responders) == 1 && i.Responders[0] == "carol" }},
 		{"tick", func() (*httpapi.Incident, error) { return c.CheckIncidentItem(ctx, id, 4, true) },
-			func(i *httpapi.Incident) bool { return i.Checklist[3].DoneBy == "ops-cli" && i.Checklist[3].DoneAt.Equal(testNow) }},
+			func(i *httpapi.Incident) bool {
+				return i.Checklist[3].DoneBy == "ops-cli" && i.Checklist[3].DoneAt.Equal(testNow)
+			}},
 		{"tick another", func() (*httpapi.Incident, error) { return c.CheckIncidentItem(ctx, id, 5, true) },
 			func(i *httpapi.Incident) bool { return i.Checklist[4].Done() }},
 		{"untick", func() (*httpapi.Incident, error) { return c.CheckIncidentItem(ctx, id, 5, false) },

@@ -74,7 +74,7 @@ func isNumber(w string) bool {
 // Declare opens an incident. EINVALID for a missing service or summary, an
 // unknown alert (ENOTFOUND), an unknown commander.
 func (s *Service) Declare(ctx context.Context, d Declaration) (*klaxon.Incident, error) {
-	now := s.now().UTC()
+	now := s.clock()
 	var alert *klaxon.Alert
 	if d.AlertID != 0 {
 		a, err := s.store.Alert(ctx, d.AlertID)
@@ -548,7 +548,7 @@ func (s *Service) AddAction(ctx context.Context, id int64, actor, text, owner st
 // CompleteAction marks an action item done.
 func (s *Service) CompleteAction(ctx context.Context, actionID int64, actor string) (*klaxon.ActionItem, error) {
 	var item *klaxon.ActionItem
-	now := s.now().UTC()
+	now := s.clock()
 	err := s.store.Update(ctx, func(tx klaxon.Tx) error {
 		a, err := tx.ActionForUpdate(ctx, actionID)
 		if err != nil {

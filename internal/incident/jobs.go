@@ -142,7 +142,7 @@ func (s *Service) openRoom(ctx context.Context, j klaxon.IncidentRoomOpen) error
 		return err
 	}
 	rooms, ok := s.channels[inc.Room.Channel].(notify.Rooms)
-	now := s.now().UTC()
+	now := s.clock()
 	var ref string
 	if ok {
 		ref, err = rooms.OpenRoom(ctx, notify.RoomRequest{

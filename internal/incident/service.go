@@ -146,7 +146,7 @@ func (s *Service) change(ctx context.Context, id int64, fn func(tx klaxon.Tx, in
 
 func (s *Service) changeAny(ctx context.Context, id int64, resolvedToo bool, fn func(tx klaxon.Tx, inc *klaxon.Incident, now time.Time) ([]*klaxon.TimelineEntry, error)) (*klaxon.Incident, error) {
 	var out *klaxon.Incident
-	now := s.now().UTC()
+	now := s.clock()
 	err := s.store.Update(ctx, func(tx klaxon.Tx) error {
 		inc, err := tx.IncidentForUpdate(ctx, id)
 		if klaxon.ErrorCode(err) == klaxon.ENOTFOUND {
@@ -286,3 +286,7 @@ func leads(inc *klaxon.Incident) []string {
 	}
 	return out
 }
+
+// clock is now as the stores keep times (UTC, microseconds), so a time a
+// job carries compares equal to the one stored with it.
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }

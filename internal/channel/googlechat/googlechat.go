@@ -9,6 +9,8 @@
 // thread too. The first post mentions the people on call on an "On call:"
 // line; pages (escalation steps, hand-offs) mention people in the group's
 // thread or in a thread of their own, under the page's key as request ID.
+// An incident gets a thread of its own (OpenRoom), and commands typed in a
+// thread carry it as Command.Room.
 package googlechat
 
 import (
@@ -53,7 +55,8 @@ type Config struct {
 }
 
 // Channel posts to one space and answers its Chat app's events. It
-// implements notify.Channel, notify.Noter, notify.Chat and notify.Inbound.
+// implements notify.Channel, notify.Noter, notify.Chat, notify.Rooms and
+// notify.Inbound.
 type Channel struct {
 	name     string
 	webhook  string // secret: carries key and token
@@ -70,6 +73,7 @@ var (
 	_ notify.Channel = (*Channel)(nil)
 	_ notify.Noter   = (*Channel)(nil)
 	_ notify.Chat    = (*Channel)(nil)
+	_ notify.Rooms   = (*Channel)(nil)
 	_ notify.Inbound = (*Channel)(nil)
 )
 

@@ -120,6 +120,7 @@ func (c *Channel) answer(w http.ResponseWriter, r *http.Request, cmd notify.Comm
 	}
 	reply := cmd.Command(r.Context(), notify.Command{
 		Channel: c.name,
+		Room:    ev.Message.Thread.Name,
 		Actor:   "gchat:" + actor(ev),
 		Text:    text,
 		// Chat only sends an app the messages that mention it or are in

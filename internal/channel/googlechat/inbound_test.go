@@ -91,7 +91,7 @@ func TestVerificationToken(t *testing.T) {
 		t.Fatalf("got %d %s, want 200", w.Code, w.Body)
 	}
 	cmds := cmd.ran()
-	want := notify.Command{Channel: "incidents", Actor: "gchat:alice@example.org", Text: "ack 12", Addressed: true}
+	want := notify.Command{Channel: "incidents", Room: testThread, Actor: "gchat:alice@example.org", Text: "ack 12", Addressed: true}
 	if len(cmds) != 1 || cmds[0] != want {
 		t.Errorf("got commands %+v, want %+v", cmds, want)
 	}

@@ -210,15 +210,10 @@ func syncFilter() string {
 	return string(b)
 }
 
-// handle runs the commands in one /sync answer, room by room (the
-// configured room first), reporting false if ctx ended before all were
-// handled.
+// handle runs the commands in one /sync answer, room by room, reporting
+// false if ctx ended before all were handled.
 func (l *listener) handle(ctx context.Context, resp *syncResponse) bool {
-	rooms := slices.Sorted(maps.Keys(resp.Rooms.Join))
-	if i := slices.Index(rooms, l.room); i > 0 {
-		rooms = append(append([]string{l.room}, rooms[:i]...), rooms[i+1:]...)
-	}
-	for _, room := range rooms {
+	for _, room := range slices.Sorted(maps.Keys(resp.Rooms.Join)) {
 		joined := resp.Rooms.Join[room]
 		if joined.Timeline.Limited {
 			l.c.log.Warn("matrix: more messages than one sync returns; older ones were skipped", slog.String("room", room))

@@ -156,10 +156,10 @@ func TestListen(t *testing.T) {
 	}
 
 	want := []notify.Command{
-		{Channel: "ops", Actor: alice, Text: "ack 12"},
-		{Channel: "ops", Actor: alice, Text: "ack 12"},
-		{Channel: "ops", Actor: alice, Text: "is anyone looking at this?"},
-		{Channel: "ops", Actor: alice, Text: "ack 13"},
+		{Channel: "ops", Room: room, Actor: alice, Text: "ack 12"},
+		{Channel: "ops", Room: room, Actor: alice, Text: "ack 12"},
+		{Channel: "ops", Room: room, Actor: alice, Text: "is anyone looking at this?"},
+		{Channel: "ops", Room: room, Actor: alice, Text: "ack 13"},
 	}
 	got := cmd.commands()
 	if len(got) != len(want) {
@@ -233,8 +233,6 @@ func TestListenIgnores(t *testing.T) {
 		"m.new_content": map[string]any{"msgtype": "m.text", "body": "ack 3"},
 		"m.relates_to":  map[string]any{"rel_type": "m.replace", "event_id": first},
 	})
-	other := fake.CreateRoom("", alice, botID)
-	fake.Say(alice, other, "ack 4") // another room the bot is in
 	last := fake.Say(alice, room, "ack 5")
 	waitFor(t, "the last reply", func() bool { return len(replyTo(fake, room, last)) == 1 })
 	var texts []string
