@@ -35,26 +35,26 @@ func TestIncidentDefaults(t *testing.T) {
 
 func TestIncidentProblems(t *testing.T) {
 	yaml := lines(
-		"channels:",                                 // 1
-		"  - {name: ops, type: slack}",              // 2
-		"  - {name: hook, type: webhook}",           // 3
-		"incidents:",                                // 4
-		"  names: [SEV1, SEV2]",                     // 5
-		"  announce: [ops, chat]",                   // 6
-		"  rooms: hook",                             // 7
-		"  update_every: {SEV9: 1m}",                // 8
-		"  escalation: seniors",                     // 9
-		"  checklists:",                             // 10
-		"    SEV1: []",                              // 11
-		"status_page:",                              // 12
-		"  components:",                             // 13
-		"    - name: api",                           // 14
-		"    - name: api",                           // 15
-		"  maintenance:",                            // 16
-		"    - title: Database upgrade",             // 17
-		"      components: [db]",                    // 18
-		"      start: 2026-12-01T10:00:00Z",         // 19
-		"      end: 2026-12-01T09:00:00Z",           // 20
+		"channels:",                         // 1
+		"  - {name: ops, type: slack}",      // 2
+		"  - {name: hook, type: webhook}",   // 3
+		"incidents:",                        // 4
+		"  names: [SEV1, SEV2]",             // 5
+		"  announce: [ops, chat]",           // 6
+		"  rooms: hook",                     // 7
+		"  update_every: {SEV9: 1m}",        // 8
+		"  escalation: seniors",             // 9
+		"  checklists:",                     // 10
+		"    SEV1: []",                      // 11
+		"status_page:",                      // 12
+		"  components:",                     // 13
+		"    - name: api",                   // 14
+		"    - name: api",                   // 15
+		"  maintenance:",                    // 16
+		"    - title: Database upgrade",     // 17
+		"      components: [db]",            // 18
+		"      start: 2026-12-01T10:00:00Z", // 19
+		"      end: 2026-12-01T09:00:00Z",   // 20
 	)
 	e := parseErr(t, yaml, nil)
 	want := []config.Problem{

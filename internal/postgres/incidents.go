@@ -400,7 +400,7 @@ func (db *DB) Actions(ctx context.Context, f klaxon.ActionFilter) ([]klaxon.Acti
 // ComponentStatuses reads outside any transaction.
 func (db *DB) ComponentStatuses(ctx context.Context) ([]klaxon.ComponentStatus, error) {
 	// COLLATE "C": byte order, as SQLite sorts, whatever the database's locale.
-	rows, err := db.pool.Query(ctx, `SELECT component, status, set_by, set_at FROM component_statuses ORDER BY component`)
+	rows, err := db.pool.Query(ctx, `SELECT component, status, set_by, set_at FROM component_statuses ORDER BY component COLLATE "C"`)
 	if err != nil {
 		return nil, fmt.Errorf("component statuses: %w", err)
 	}
