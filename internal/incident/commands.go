@@ -496,7 +496,7 @@ func (s *Service) list(ctx context.Context) notify.Reply {
 	lines := []string{"Open incidents:"}
 	for i, inc := range open {
 		if i == maxListed {
-			lines = append(lines, "… and more: "+s.baseURL+"/incidents")
+			lines = append(lines, "… and more: `klaxon incident list`")
 			break
 		}
 		lines = append(lines, fmt.Sprintf("%s (commander: %s)", s.headline(inc), inc.Commander))
@@ -542,7 +542,7 @@ func (s *Service) show(inc *klaxon.Incident) notify.Reply {
 		}
 		lines = append(lines, "Alerts: "+strings.Join(ids, ", "))
 	}
-	lines = append(lines, fmt.Sprintf("%s/incidents/%d", s.baseURL, inc.ID))
+	lines = append(lines, fmt.Sprintf("Timeline: `klaxon incident show %d`.", inc.ID))
 	return notify.Reply{Text: strings.Join(lines, "\n")}
 }
 

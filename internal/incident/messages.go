@@ -78,9 +78,6 @@ func (s *Service) declaredText(inc *klaxon.Incident) string {
 	if inc.Room.Name != "" {
 		lines = append(lines, "Room: "+inc.Room.Name)
 	}
-	if s.baseURL != "" {
-		lines = append(lines, fmt.Sprintf("%s/incidents/%d", s.baseURL, inc.ID))
-	}
 	return strings.Join(lines, "\n")
 }
 

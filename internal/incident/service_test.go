@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/klaxon-oss/klaxon"
+	"github.com/klaxon-oss/klaxon/internal/alerting"
 	"github.com/klaxon-oss/klaxon/internal/config"
 	"github.com/klaxon-oss/klaxon/internal/incident"
 	"github.com/klaxon-oss/klaxon/internal/jobtest"
@@ -146,7 +147,9 @@ func newEnv(t *testing.T, yaml string) *env {
 		BaseURL:  "https://klaxon.example",
 		Now:      clock.Now,
 	})
-	cmds := &notify.Commands{Severity: klaxon.DefaultSeverityPolicy(), OnCall: oc, Incidents: svc, Now: clock.Now}
+	alerts := alerting.New(store, alerting.Options{Severity: klaxon.DefaultSeverityPolicy(), Now: clock.Now})
+	t.Cleanup(alerts.Close)
+	cmds := &notify.Commands{Alerts: alerts, Severity: klaxon.DefaultSeverityPolicy(), OnCall: oc, Incidents: svc, Now: clock.Now}
 	return &env{t: t, ctx: context.Background(), clock: clock, store: store, svc: svc, chat: c, cmds: cmds}
 }
 
@@ -254,7 +257,23 @@ func TestDeclareRoomAndCadence(t *testing.T) {
 		t.Fatalf("second reminder: %q", posts)
 	}
 
-	// Commands typed in the room are on the timeline, with who and when.
+	// The checklist, action items, and commands typed in the room are on
+	// the timeline, with who and when.
+	if r := e.say("slack:UCAROL", room, "check 4"); !strings.Contains(r, "☑ 4. Diagnosis: cause identified (carol, 14:42 UTC)") || !strings.Contains(r, "☐ 5. Fix applied") {
+		t.Errorf("check 4: %q", r)
+	}
+	if r := e.say("slack:UCAROL", room, "action add @bob Alert on connection pool saturation"); !strings.Contains(r, "Action item 1 added to #1: Alert on connection pool saturation (owner: bob)") {
+		t.Errorf("action add: %q", r)
+	}
+	if r := e.say("slack:UBOB", room, "action done 1"); !strings.Contains(r, "Action item 1 done") {
+		t.Errorf("action done: %q", r)
+	}
+	if r := e.say("slack:UBOB", room, "actions"); !strings.Contains(r, "☑ 1. Alert on connection pool saturation (owner: bob)") {
+		t.Errorf("actions: %q", r)
+	}
+	if r := e.say("slack:UBOB", room, "ack 999"); !strings.Contains(r, "No alert 999") {
+		t.Errorf("ack in the room: %q", r)
+	}
 	e.say("slack:UCAROL", room, "note Rolled back to v1.4.2")
 	tl := e.timeline(1)
 	for _, want := range []string{
@@ -264,6 +283,10 @@ func TestDeclareRoomAndCadence(t *testing.T) {
 		"14:35 klaxon missed_update: Update due at 14:35 UTC missed; reminded alice, bob",
 		"14:37 bob status: Status: investigating → identified",
 		"14:37 bob update: Found the bad deploy, rolling back",
+		"14:42 carol checklist: Ticked 4. Diagnosis: cause identified",
+		"14:42 carol action: Action item 1: Alert on connection pool saturation (owner: bob)",
+		"14:42 bob action: Action item 1 done",
+		"14:42 bob command: Ran `ack 999`: No alert 999.",
 		"14:42 carol note: Rolled back to v1.4.2",
 	} {
 		if !has(tl, want) {
