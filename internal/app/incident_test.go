@@ -83,6 +83,18 @@ status_page:
 		}
 		return nil
 	})
+	// The room is Klaxon's once it has recorded it: commands typed there
+	// apply to the incident from then on.
+	eventually(t, "the room recorded", func() error {
+		d, err := k.Client.Incident(t.Context(), 1)
+		if err != nil {
+			return err
+		}
+		if d.Incident.Room.Ref != room.ID {
+			return fmt.Errorf("room %+v", d.Incident.Room)
+		}
+		return nil
+	})
 	if !strings.Contains(room.Topic, "Commander: alice") {
 		t.Errorf("topic %q", room.Topic)
 	}
