@@ -40,11 +40,13 @@ type Queued struct {
 }
 
 // Store is a store whose transactions queue jobs into a list, kept only
-// if the transaction commits.
+// if the transaction commits. Like the job queue, it keeps one hand-off
+// notice per schedule and time (River inserts those unique by args).
 type Store struct {
 	klaxon.Store
-	mu   sync.Mutex
-	jobs []Queued
+	mu       sync.Mutex
+	jobs     []Queued
+	handoffs map[klaxon.HandoffNotice]bool
 }
 
 // Update runs fn in a transaction of the wrapped store, capturing jobs.
@@ -56,7 +58,18 @@ func (s *Store) Update(ctx context.Context, fn func(klaxon.Tx) error) error {
 	})
 	if err == nil {
 		s.mu.Lock()
-		s.jobs = append(s.jobs, added...)
+		for _, q := range added {
+			if h, ok := q.Job.(klaxon.HandoffNotice); ok {
+				if s.handoffs[h] {
+					continue
+				}
+				if s.handoffs == nil {
+					s.handoffs = map[klaxon.HandoffNotice]bool{}
+				}
+				s.handoffs[h] = true
+			}
+			s.jobs = append(s.jobs, q)
+		}
 		s.mu.Unlock()
 	}
 	return err
@@ -77,6 +90,14 @@ func (s *Store) Jobs() []Queued {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.jobs)
+}
+
+// Requeue puts jobs back, as the job queue does with a job that failed or
+// (called with Jobs()) as a second replica's copy of each would.
+func (s *Store) Requeue(qs ...Queued) {
+	s.mu.Lock()
+	s.jobs = append(s.jobs, qs...)
+	s.mu.Unlock()
 }
 
 // Due removes and returns the jobs due at now, earliest first (zero RunAt

@@ -13,77 +13,16 @@ import (
 	"github.com/klaxon-oss/klaxon"
 	"github.com/klaxon-oss/klaxon/internal/alerting"
 	"github.com/klaxon-oss/klaxon/internal/config"
+	"github.com/klaxon-oss/klaxon/internal/jobtest"
 	"github.com/klaxon-oss/klaxon/internal/notify"
 	"github.com/klaxon-oss/klaxon/internal/oncall"
 	"github.com/klaxon-oss/klaxon/internal/sqlite"
 )
 
-// The escalation tests run on a simulated clock: jobs are captured as
-// they are queued (never reaching the real job queue) and worked by the
-// test when the clock passes their time, so a 15-minute deadline takes no
-// time and every path is deterministic.
-
-// clock is the injected time.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-type queued struct {
-	job   klaxon.Job
-	runAt time.Time
-}
-
-// capturing is a store whose transactions queue jobs into a list. Like
-// the job queue, it keeps one hand-off notice per schedule and time.
-type capturing struct {
-	klaxon.Store
-	mu       sync.Mutex
-	jobs     []queued
-	handoffs map[klaxon.HandoffNotice]bool
-}
-
-func (c *capturing) Update(ctx context.Context, fn func(klaxon.Tx) error) error {
-	var added []queued
-	err := c.Store.Update(ctx, func(tx klaxon.Tx) error {
-		added = added[:0]
-		return fn(capTx{tx, &added})
-	})
-	if err == nil {
-		c.mu.Lock()
-		for _, q := range added {
-			if h, ok := q.job.(klaxon.HandoffNotice); ok {
-				if c.handoffs[h] {
-					continue
-				}
-				if c.handoffs == nil {
-					c.handoffs = map[klaxon.HandoffNotice]bool{}
-				}
-				c.handoffs[h] = true
-			}
-			c.jobs = append(c.jobs, q)
-		}
-		c.mu.Unlock()
-	}
-	return err
-}
-
-type capTx struct {
-	klaxon.Tx
-	added *[]queued
-}
-
-func (t capTx) Enqueue(_ context.Context, job klaxon.Job, runAt time.Time) error {
-	*t.added = append(*t.added, queued{job, runAt})
-	return nil
-}
+// The escalation tests run on a simulated clock (internal/jobtest): jobs
+// are captured as they are queued and worked by the test when the clock
+// passes their time, so a 15-minute deadline takes no time and every path
+// is deterministic.
 
 // pager records pages; with chat set it is a chat platform (mentions).
 type pager struct {
@@ -117,8 +56,8 @@ func (c chatPager) MentionOf(u klaxon.User) string { return u.Slack }
 
 type escEnv struct {
 	t      *testing.T
-	clock  *clock
-	store  *capturing
+	clock  *jobtest.Clock
+	store  *jobtest.Store
 	alerts *alerting.Service
 	svc    *notify.Service
 	chat   *pager
@@ -163,7 +102,7 @@ func startEscalation(t *testing.T, extra string) *escEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { base.Close() })
-	e := &escEnv{t: t, clock: &clock{now: time.Date(2026, 11, 18, 3, 0, 0, 0, time.UTC)}, store: &capturing{Store: base}}
+	e := &escEnv{t: t, clock: jobtest.NewClock(time.Date(2026, 11, 18, 3, 0, 0, 0, time.UTC)), store: &jobtest.Store{Store: base}}
 	e.cfg, err = config.Parse("t.yaml", []byte(escalationConfig+extra), func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatal(err)
@@ -226,25 +165,13 @@ func (e *escEnv) runDue() {
 	e.t.Helper()
 	for range 10 {
 		e.deliver()
-		e.store.mu.Lock()
-		var due, later []queued
-		for _, q := range e.store.jobs {
-			if !q.runAt.After(e.clock.Now()) {
-				due = append(due, q)
-			} else {
-				later = append(later, q)
-			}
-		}
-		e.store.jobs = later
-		e.store.mu.Unlock()
+		due := e.store.Due(e.clock.Now())
 		if len(due) == 0 {
 			return
 		}
 		for _, q := range due {
-			if err := e.svc.HandleJob(context.Background(), q.job); err != nil {
-				e.store.mu.Lock()
-				e.store.jobs = append(e.store.jobs, q)
-				e.store.mu.Unlock()
+			if err := e.svc.HandleJob(context.Background(), q.Job); err != nil {
+				e.store.Requeue(q)
 			}
 		}
 	}
@@ -252,7 +179,7 @@ func (e *escEnv) runDue() {
 
 // at advances the clock by d and works what became due.
 func (e *escEnv) at(d time.Duration) {
-	e.clock.advance(d)
+	e.clock.Advance(d)
 	e.runDue()
 }
 
@@ -426,10 +353,8 @@ func TestEscalationSurvivesRestartAndDuplicateJobs(t *testing.T) {
 	e := startEscalation(t, "")
 	e.fire("critical")
 	e.runDue()
-	e.restart() // pending jobs stay in the store
-	e.store.mu.Lock()
-	e.store.jobs = append(e.store.jobs, e.store.jobs...) // a second replica's copy of each job
-	e.store.mu.Unlock()
+	e.restart()                        // pending jobs stay in the store
+	e.store.Requeue(e.store.Jobs()...) // a second replica's copy of each job
 	e.at(15 * time.Minute)
 	if got := mentioned(e.chat.taken()); !slices.Equal(got, []string{"bob"}) {
 		t.Fatalf("after restart step 2 mentioned %v, want bob once", got)
