@@ -147,16 +147,19 @@ func (s *Service) change(ctx context.Context, id int64, fn func(tx klaxon.Tx, in
 func (s *Service) changeAny(ctx context.Context, id int64, resolvedToo bool, fn func(tx klaxon.Tx, inc *klaxon.Incident, now time.Time) ([]*klaxon.TimelineEntry, error)) (*klaxon.Incident, error) {
 	var out *klaxon.Incident
 	now := s.clock()
+	wrong := "" // why the incident cannot be changed: the reply lists what is open
 	err := s.store.Update(ctx, func(tx klaxon.Tx) error {
 		inc, err := tx.IncidentForUpdate(ctx, id)
 		if klaxon.ErrorCode(err) == klaxon.ENOTFOUND {
-			return klaxon.Errorf(klaxon.ENOTFOUND, "no incident %d. %s", id, s.openList(ctx))
+			wrong = fmt.Sprintf("no incident %d", id)
+			return err
 		}
 		if err != nil {
 			return err
 		}
 		if !inc.Open() && !resolvedToo {
-			return klaxon.Errorf(klaxon.EINVALID, "incident %d is resolved. %s", id, s.openList(ctx))
+			wrong = fmt.Sprintf("incident %d is resolved", id)
+			return klaxon.Errorf(klaxon.EINVALID, "%s", wrong)
 		}
 		entries, err := fn(tx, inc, now)
 		if err != nil {
@@ -177,6 +180,9 @@ func (s *Service) changeAny(ctx context.Context, id int64, resolvedToo bool, fn 
 		out = inc
 		return nil
 	})
+	if wrong != "" {
+		return nil, klaxon.Errorf(klaxon.ErrorCode(err), "%s. %s", wrong, s.openList(ctx))
+	}
 	return out, err
 }
 
