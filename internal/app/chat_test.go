@@ -195,15 +195,15 @@ func testChatEndToEnd(t *testing.T, amBin, amtoolBin, database string) {
 		}
 		return everyPlatformShows(f, "ACKNOWLEDGED", chattest.PagerDutyAcknowledged, "acknowledged")
 	})
-	var reply *chattest.MatrixMessage
-	for _, m := range f.matrix.Messages(f.matrixRoom) {
-		if m.Sender == matrixBot && m.RelType == "m.thread" && strings.Contains(m.Body, "acknowledged") {
-			reply = &m
+	// The answer is posted after the ack commits: wait for it too.
+	eventually(t, "the answer in the thread naming alice", func() error {
+		for _, m := range f.matrix.Messages(f.matrixRoom) {
+			if m.Sender == matrixBot && m.RelType == "m.thread" && strings.Contains(m.Body, "acknowledged") && strings.Contains(m.Body, matrixAlice) {
+				return nil
+			}
 		}
-	}
-	if reply == nil || !strings.Contains(reply.Body, matrixAlice) {
-		t.Fatalf("no answer in the thread naming alice: %+v", f.matrix.Messages(f.matrixRoom))
-	}
+		return fmt.Errorf("none among %+v", f.matrix.Messages(f.matrixRoom))
+	})
 
 	// A signed Slack button click resolves it.
 	top := f.slackTop()[0]
