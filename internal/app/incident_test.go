@@ -183,7 +183,7 @@ status_page:
 		t.Fatalf("postmortem: %s %s", resp.Status, md)
 	}
 	last := -1
-	for _, want := range []string{"# Postmortem: INCIDENT: api - 35% of requests failing", "## Timeline", "alice", "Found the bad deploy, rolling back", "missed", "v1.5 leaked connections", "rolled back to v1.4.2"} {
+	for _, want := range []string{"# Postmortem: INCIDENT: api - 35% of requests failing", "## Timeline", "alice", "Found the bad deploy, rolling back", "Missed update", "v1.5 leaked connections", "rolled back to v1.4.2"} {
 		i := strings.Index(string(md[max(last, 0):]), want)
 		if i < 0 {
 			t.Fatalf("postmortem lacks %q after byte %d:\n%s", want, last, md)

@@ -183,7 +183,7 @@ func TestIncidentRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantKinds := []string{"declared", "status", "update", "role", "role", "checklist", "checklist", "checklist", "note", "alert_linked", "severity", "status"}
+	wantKinds := []string{"declared", "update", "status", "update", "role", "role", "checklist", "checklist", "checklist", "note", "alert_linked", "severity", "status"}
 	var own []klaxon.TimelineEntry // without the linked alert's own history
 	for _, e := range detail.Timeline {
 		if e.Actor == "ops-cli" {

@@ -167,13 +167,20 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (*klaxon.Incident,
 		if err := tx.UpdateIncident(ctx, inc); err != nil {
 			return err
 		}
+		// Timeline texts do not repeat what their kind says: the
+		// postmortem and the CLI label each entry by its kind.
 		entries := []*klaxon.TimelineEntry{{
-			Actor: d.Reporter, Kind: klaxon.TimelineDeclared, Public: inc.Public,
-			Text: fmt.Sprintf("Declared %s at %s: %s. Commander: %s.", inc.Title, s.levelName(level), inc.Summary, commander),
+			Actor: d.Reporter, Kind: klaxon.TimelineDeclared,
+			Text: fmt.Sprintf("%s at %s. Commander: %s.", inc.Title, s.levelName(level), commander),
 		}}
+		if inc.Public {
+			// The status page's first word on it, without names.
+			entries = append(entries, &klaxon.TimelineEntry{Actor: d.Reporter, Kind: klaxon.TimelineUpdate, Public: true,
+				Text: fmt.Sprintf("We are investigating: %s.", strings.TrimSuffix(inc.Summary, "."))})
+		}
 		if alert != nil {
 			entries = append(entries, &klaxon.TimelineEntry{Actor: d.Reporter, Kind: klaxon.TimelineAlertLinked, AlertID: alert.ID,
-				Text: fmt.Sprintf("Linked alert %d: %s", alert.ID, describeAlert(alert))})
+				Text: fmt.Sprintf("#%d %s", alert.ID, describeAlert(alert))})
 		}
 		for _, e := range entries {
 			e.IncidentID, e.At, e.Status = inc.ID, now, inc.Status
@@ -264,11 +271,7 @@ func (s *Service) Timeline(ctx context.Context, id int64) ([]klaxon.TimelineEntr
 			if !alertKinds[ev.Kind] {
 				continue
 			}
-			text := fmt.Sprintf("Alert %d %s", alertID, ev.Kind)
-			if ev.Message != "" {
-				text += ": " + ev.Message
-			}
-			out = append(out, klaxon.TimelineEntry{IncidentID: id, At: ev.At, Actor: ev.Actor, Kind: klaxon.TimelineKind(ev.Kind), Text: text, AlertID: alertID})
+			out = append(out, klaxon.TimelineEntry{IncidentID: id, At: ev.At, Actor: ev.Actor, Kind: klaxon.TimelineKind(ev.Kind), Text: ev.Message, AlertID: alertID})
 		}
 	}
 	slices.SortStableFunc(out, func(a, b klaxon.TimelineEntry) int { return a.At.Compare(b.At) })
@@ -314,7 +317,7 @@ func checkOpenStatus(st klaxon.IncidentStatus) error {
 func (s *Service) statusEntry(inc *klaxon.Incident, actor string, st klaxon.IncidentStatus) *klaxon.TimelineEntry {
 	from := inc.Status
 	inc.Status = st
-	return &klaxon.TimelineEntry{Actor: actor, Kind: klaxon.TimelineStatus, Public: inc.Public, Text: fmt.Sprintf("Status: %s → %s", from, st)}
+	return &klaxon.TimelineEntry{Actor: actor, Kind: klaxon.TimelineStatus, Public: inc.Public, Text: fmt.Sprintf("%s → %s", from, st)}
 }
 
 // SetStatus changes the status without other text; resolved is refused
@@ -332,7 +335,7 @@ func (s *Service) SetStatus(ctx context.Context, id int64, actor string, st klax
 		}
 		e := s.statusEntry(inc, actor, st)
 		key := fmt.Sprintf("klaxon-incident-%d-status-%d", inc.ID, now.UnixMicro())
-		if err := s.post(ctx, tx, inc, key, s.headline(inc)+"\n"+e.Text+" (by "+actor+")", nil, true, now); err != nil {
+		if err := s.post(ctx, tx, inc, key, s.headline(inc)+"\nStatus: "+e.Text+" (by "+actor+")", nil, true, now); err != nil {
 			return nil, err
 		}
 		return []*klaxon.TimelineEntry{e}, s.queueTopic(ctx, tx, inc, now)
@@ -348,7 +351,7 @@ func (s *Service) SetLevel(ctx context.Context, id int64, actor string, l klaxon
 		if inc.Level == l {
 			return nil, klaxon.Errorf(klaxon.EINVALID, "incident %d is already %s", inc.ID, s.levelName(l))
 		}
-		text := fmt.Sprintf("Severity: %s → %s", s.levelName(inc.Level), s.levelName(l))
+		text := fmt.Sprintf("%s → %s", s.levelName(inc.Level), s.levelName(l))
 		inc.Level = l
 		// The new level's cadence counts from now.
 		if err := s.scheduleUpdate(ctx, tx, inc, now); err != nil {
@@ -358,7 +361,7 @@ func (s *Service) SetLevel(ctx context.Context, id int64, actor string, l klaxon
 			return nil, err
 		}
 		key := fmt.Sprintf("klaxon-incident-%d-severity-%d", inc.ID, now.UnixMicro())
-		if err := s.post(ctx, tx, inc, key, s.headline(inc)+"\n"+text+" (by "+actor+")", nil, true, now); err != nil {
+		if err := s.post(ctx, tx, inc, key, s.headline(inc)+"\nSeverity: "+text+" (by "+actor+")", nil, true, now); err != nil {
 			return nil, err
 		}
 		return []*klaxon.TimelineEntry{{Actor: actor, Kind: klaxon.TimelineSeverity, Text: text}}, s.queueTopic(ctx, tx, inc, now)
@@ -475,7 +478,7 @@ func (s *Service) LinkAlert(ctx context.Context, id int64, actor string, alertID
 		}
 		inc.Alerts = append(inc.Alerts, alertID)
 		slices.Sort(inc.Alerts)
-		return []*klaxon.TimelineEntry{{Actor: actor, Kind: klaxon.TimelineAlertLinked, AlertID: alertID, Text: fmt.Sprintf("Linked alert %d: %s", alertID, describeAlert(a))}}, nil
+		return []*klaxon.TimelineEntry{{Actor: actor, Kind: klaxon.TimelineAlertLinked, AlertID: alertID, Text: fmt.Sprintf("#%d %s", alertID, describeAlert(a))}}, nil
 	})
 }
 
@@ -509,8 +512,13 @@ func (s *Service) Resolve(ctx context.Context, id int64, actor string, c Closure
 		if err := s.queueTopic(ctx, tx, inc, now); err != nil {
 			return nil, err
 		}
-		text := fmt.Sprintf("Resolved after %s. Root cause: %s. Fix: %s. Impact: %s.", FormatDuration(now.Sub(inc.DetectedAt)), c.RootCause, c.Fix, c.Impact)
-		return []*klaxon.TimelineEntry{{Actor: actor, Kind: klaxon.TimelineResolved, Text: text, Public: inc.Public}}, nil
+		text := fmt.Sprintf("After %s. Root cause: %s. Fix: %s. Impact: %s.", FormatDuration(now.Sub(inc.DetectedAt)), c.RootCause, c.Fix, c.Impact)
+		entries := []*klaxon.TimelineEntry{{Actor: actor, Kind: klaxon.TimelineResolved, Text: text}}
+		if inc.Public {
+			// The cause stays internal; the status page says it is over.
+			entries = append(entries, &klaxon.TimelineEntry{Actor: actor, Kind: klaxon.TimelineUpdate, Public: true, Text: "This incident has been resolved."})
+		}
+		return entries, nil
 	})
 }
 
@@ -533,7 +541,7 @@ func (s *Service) AddAction(ctx context.Context, id int64, actor, text, owner st
 		if err := tx.InsertAction(ctx, item); err != nil {
 			return nil, err
 		}
-		msg := fmt.Sprintf("Action item %d: %s", item.ID, text)
+		msg := fmt.Sprintf("#%d %s", item.ID, text)
 		if owner != "" {
 			msg += " (owner: " + owner + ")"
 		}
@@ -563,7 +571,7 @@ func (s *Service) CompleteAction(ctx context.Context, actionID int64, actor stri
 		}
 		item = a
 		return tx.AddTimeline(ctx, &klaxon.TimelineEntry{IncidentID: a.IncidentID, At: now, Actor: actor, Kind: klaxon.TimelineAction,
-			Text: fmt.Sprintf("Action item %d done: %s", a.ID, a.Text), Status: klaxon.IncidentResolved})
+			Text: fmt.Sprintf("#%d done: %s", a.ID, a.Text), Status: klaxon.IncidentResolved})
 	})
 	if err != nil {
 		return nil, err

@@ -222,7 +222,7 @@ func (s *Service) updateDue(ctx context.Context, j klaxon.UpdateDue) error {
 			return nil, err
 		}
 		return []*klaxon.TimelineEntry{{Actor: "klaxon", Kind: klaxon.TimelineMissed,
-			Text: fmt.Sprintf("Update due at %s missed; reminded %s", clock(j.Due), strings.Join(who, ", "))}}, nil
+			Text: fmt.Sprintf("due at %s, not posted; reminded %s", clock(j.Due), strings.Join(who, ", "))}}, nil
 	})
 	return err
 }

@@ -277,15 +277,15 @@ func TestDeclareRoomAndCadence(t *testing.T) {
 	e.say("slack:UCAROL", room, "note Rolled back to v1.4.2")
 	tl := e.timeline(1)
 	for _, want := range []string{
-		"14:30 alice declared: Declared INCIDENT: api - 30% of requests failing at SEV2",
+		"14:30 alice declared: INCIDENT: api - 30% of requests failing at SEV2. Commander: alice.",
 		"14:30 klaxon room: Opened room",
 		"14:30 alice role: Comms lead: nobody → bob",
-		"14:35 klaxon missed_update: Update due at 14:35 UTC missed; reminded alice, bob",
-		"14:37 bob status: Status: investigating → identified",
+		"14:35 klaxon missed_update: due at 14:35 UTC, not posted; reminded alice, bob",
+		"14:37 bob status: investigating → identified",
 		"14:37 bob update: Found the bad deploy, rolling back",
 		"14:42 carol checklist: Ticked 4. Diagnosis: cause identified",
-		"14:42 carol action: Action item 1: Alert on connection pool saturation (owner: bob)",
-		"14:42 bob action: Action item 1 done",
+		"14:42 carol action: #1 Alert on connection pool saturation (owner: bob)",
+		"14:42 bob action: #1 done",
 		"14:42 bob command: Ran `ack 999`: No alert 999.",
 		"14:42 carol note: Rolled back to v1.4.2",
 	} {
@@ -450,7 +450,7 @@ func TestPromoteAlert(t *testing.T) {
 		t.Fatalf("promoted incident: %+v", inc)
 	}
 	tl := e.timeline(1)
-	if !strings.HasPrefix(tl[0], "14:23 am fired: Alert 1 fired") || !has(tl, "bob alert_linked: Linked alert 1: APIErrors") {
+	if tl[0] != "14:23 am fired: " || !has(tl, "bob alert_linked: #1 APIErrors") {
 		t.Errorf("timeline: %q", tl)
 	}
 }
