@@ -158,14 +158,16 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (*klaxon.Incident,
 		inc.Checklist[0].DoneBy, inc.Checklist[0].DoneAt = d.Reporter, now
 	}
 	err := s.store.Update(ctx, func(tx klaxon.Tx) error {
+		if every := s.cadence(level); every > 0 {
+			inc.NextUpdateAt = now.Add(every)
+		}
 		if err := tx.InsertIncident(ctx, inc); err != nil {
 			return err
 		}
-		if err := s.scheduleUpdate(ctx, tx, inc, now); err != nil {
-			return err
-		}
-		if err := tx.UpdateIncident(ctx, inc); err != nil {
-			return err
+		if !inc.NextUpdateAt.IsZero() {
+			if err := tx.Enqueue(ctx, klaxon.UpdateDue{IncidentID: inc.ID, Due: inc.NextUpdateAt}, inc.NextUpdateAt); err != nil {
+				return err
+			}
 		}
 		// Timeline texts do not repeat what their kind says: the
 		// postmortem and the CLI label each entry by its kind.
@@ -324,7 +326,7 @@ func (s *Service) statusEntry(inc *klaxon.Incident, actor string, st klaxon.Inci
 // (use Resolve).
 func (s *Service) SetStatus(ctx context.Context, id int64, actor string, st klaxon.IncidentStatus) (*klaxon.Incident, error) {
 	if st == "" {
-		return nil, checkOpenStatus("?")
+		return nil, klaxon.Errorf(klaxon.EINVALID, "name the status (investigating, identified, monitoring)")
 	}
 	if err := checkOpenStatus(st); err != nil {
 		return nil, err

@@ -103,15 +103,15 @@ func isStatus(w string) bool {
 	return false
 }
 
-func isAlertNumber(w string) bool {
-	_, err := strconv.ParseInt(strings.TrimPrefix(w, "#"), 10, 64)
-	return err == nil
+// number reads an alert, incident or item number as typed: "7" or "#7".
+func number(w string) (int64, bool) {
+	n, err := strconv.ParseInt(strings.TrimPrefix(w, "#"), 10, 64)
+	return n, err == nil && n > 0
 }
 
-// incidentID reads "7" or "#7".
-func incidentID(w string) (int64, bool) {
-	id, err := strconv.ParseInt(strings.TrimPrefix(w, "#"), 10, 64)
-	return id, err == nil && id > 0
+func isAlertNumber(w string) bool {
+	_, ok := number(w)
+	return ok
 }
 
 // incidentVerb runs "incident …" and "incidents".
@@ -123,7 +123,7 @@ func (s *Service) incidentVerb(ctx context.Context, actor string, room *klaxon.I
 		return s.list(ctx)
 	}
 	sub, rest := strings.ToLower(args[0]), args[1:]
-	if id, ok := incidentID(args[0]); ok {
+	if id, ok := number(args[0]); ok {
 		inc, err := s.Incident(ctx, id)
 		if err != nil {
 			return errorReply(err)
@@ -140,7 +140,7 @@ func (s *Service) incidentVerb(ctx context.Context, actor string, room *klaxon.I
 		if len(rest) == 0 || !isAlertNumber(rest[0]) {
 			return notify.Reply{Text: "Which alert? `incident from 12 [SEV2] [WHAT]`."}
 		}
-		id, _ := strconv.ParseInt(strings.TrimPrefix(rest[0], "#"), 10, 64)
+		id, _ := number(rest[0])
 		return s.declareCommand(ctx, actor, rest[1:], id)
 	case "list":
 		return s.list(ctx)
@@ -376,7 +376,7 @@ func (s *Service) run(ctx context.Context, actor string, inc *klaxon.Incident, v
 		if len(args) != 1 || !isAlertNumber(args[0]) {
 			return notify.Reply{Text: "Usage: `link 12`, with the alert's number."}
 		}
-		alertID, _ := strconv.ParseInt(strings.TrimPrefix(args[0], "#"), 10, 64)
+		alertID, _ := number(args[0])
 		inc, err := s.LinkAlert(ctx, id, actor, alertID)
 		return changed(inc, err, fmt.Sprintf("alert %d linked.", alertID))
 	case "resolve":
@@ -449,7 +449,7 @@ func (s *Service) actionCommand(ctx context.Context, actor string, inc *klaxon.I
 		if len(args) != 2 || !isAlertNumber(args[1]) {
 			return usage
 		}
-		n, _ := strconv.ParseInt(strings.TrimPrefix(args[1], "#"), 10, 64)
+		n, _ := number(args[1])
 		a, err := s.CompleteAction(ctx, n, actor)
 		if err != nil {
 			return errorReply(err)

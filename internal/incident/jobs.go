@@ -263,16 +263,20 @@ func (s *Service) diagnosisTimeout(ctx context.Context, j klaxon.DiagnosisTimeou
 			}
 		}
 		inc.EscalationStep = j.Step + 1
-		if inc.EscalationStep < len(p.Steps) {
-			wait := 15 * time.Minute
-			if dir := s.oncall.Directory(); len(dir.Deadlines) > 0 && !dir.Deadlines[0].None && dir.Deadlines[0].After > 0 {
-				wait = dir.Deadlines[0].After
+		if next := inc.EscalationStep; next < len(p.Steps) {
+			// The next step waits its own `after`, else the most severe
+			// level's ack deadline, as a group's escalation does.
+			var due time.Time
+			ok := false
+			if after := p.Steps[next].After; after != nil {
+				due, ok = now.Add(*after), true
+			} else if dir := s.oncall.Directory(); len(dir.Deadlines) > 0 {
+				due, ok = dir.Deadlines[0].From(now, dir.Business)
 			}
-			if after := p.Steps[inc.EscalationStep].After; after != nil {
-				wait = *after
-			}
-			if err := tx.Enqueue(ctx, klaxon.DiagnosisTimeout{IncidentID: inc.ID, Step: inc.EscalationStep}, now.Add(wait)); err != nil {
-				return nil, err
+			if ok {
+				if err := tx.Enqueue(ctx, klaxon.DiagnosisTimeout{IncidentID: inc.ID, Step: next}, due); err != nil {
+					return nil, err
+				}
 			}
 		}
 		return []*klaxon.TimelineEntry{{Actor: "klaxon", Kind: klaxon.TimelineEscalated,
