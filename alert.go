@@ -132,6 +132,15 @@ type Event struct {
 // AlertFilter selects alerts for a listing, newest first.
 type AlertFilter struct {
 	States []State // empty means every state
-	Limit  int     // 0 means the store's default
-	Before int64   // only alerts with ID < Before (keyset pagination); 0 means no bound
+	Levels []Level // empty means every level
+	// Labels keeps alerts whose label k equals v for every k, v; an empty
+	// v means the label is absent or empty (Prometheus matcher semantics).
+	Labels map[string]string
+	// Search keeps alerts whose summary or any label value contains it,
+	// case-insensitively.
+	Search string
+	Since  time.Time // FirstSeen >= Since; zero: no bound
+	Until  time.Time // FirstSeen < Until; zero: no bound
+	Limit  int       // 0 means the store's default
+	Before int64     // only alerts with ID < Before (keyset pagination); 0 means no bound
 }

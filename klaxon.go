@@ -16,6 +16,8 @@ const (
 	ENOTFOUND     = "not_found"
 	ECONFLICT     = "conflict"
 	EUNAUTHORIZED = "unauthorized"
+	EFORBIDDEN    = "forbidden"    // known, but the role does not allow it
+	ERATELIMITED  = "rate_limited" // too many attempts; try again later
 	EINTERNAL     = "internal"
 )
 

@@ -65,6 +65,33 @@ type Store interface {
 	// component.
 	ComponentStatuses(ctx context.Context) ([]ComponentStatus, error)
 
+	// Account returns the account with this username (case-insensitive),
+	// or an ENOTFOUND error.
+	Account(ctx context.Context, username string) (*Account, error)
+	// AccountByID returns one account, or an ENOTFOUND error.
+	AccountByID(ctx context.Context, id int64) (*Account, error)
+	// AccountBySubject returns the account signed in through single sign-on
+	// as subject (Account.OIDCSubject), or an ENOTFOUND error.
+	AccountBySubject(ctx context.Context, subject string) (*Account, error)
+	// Accounts lists every account by username.
+	Accounts(ctx context.Context) ([]*Account, error)
+	// APITokenByHash returns the token with this SHA-256, or an ENOTFOUND
+	// error. Expired tokens are returned too: the caller decides.
+	APITokenByHash(ctx context.Context, hash []byte) (*APIToken, error)
+	// APITokens lists an account's tokens by ID (accountID 0: everyone's).
+	APITokens(ctx context.Context, accountID int64) ([]*APIToken, error)
+	// SessionByHash returns the session with this SHA-256, or an
+	// ENOTFOUND error. Expired sessions are returned too.
+	SessionByHash(ctx context.Context, hash []byte) (*Session, error)
+
+	// AlertFacts calls fn for each alert first seen in [since, until), by
+	// ID; an error from fn stops the walk and is returned.
+	AlertFacts(ctx context.Context, since, until time.Time, fn func(AlertFact) error) error
+	// PageRecords lists the pages made in [since, until), by At then ID.
+	PageRecords(ctx context.Context, since, until time.Time) ([]PageRecord, error)
+	// ChangeMark returns how far alert and incident history has come.
+	ChangeMark(ctx context.Context) (ChangeMark, error)
+
 	// StartJobs starts working durable jobs with h until ctx ends or the store
 	// is closed.
 	StartJobs(ctx context.Context, h JobHandler) error
@@ -166,6 +193,28 @@ type Tx interface {
 	// SetComponentStatus stores a component's status set by hand; an empty
 	// Status clears it.
 	SetComponentStatus(ctx context.Context, c ComponentStatus) error
+
+	// InsertAccount stores a new account and sets its ID; a username (or
+	// OIDC subject) already taken is an ECONFLICT error.
+	InsertAccount(ctx context.Context, a *Account) error
+	// UpdateAccount stores every field of an existing account.
+	UpdateAccount(ctx context.Context, a *Account) error
+	// InsertAPIToken stores a new token and sets its ID.
+	InsertAPIToken(ctx context.Context, t *APIToken) error
+	// TouchAPIToken sets a token's LastUsedAt.
+	TouchAPIToken(ctx context.Context, id int64, at time.Time) error
+	// DeleteAPIToken removes a token and returns it, or an ENOTFOUND
+	// error.
+	DeleteAPIToken(ctx context.Context, id int64) (*APIToken, error)
+	// InsertSession stores a new session.
+	InsertSession(ctx context.Context, s *Session) error
+	// DeleteSessions removes the session with this hash (nil: none) and
+	// every session that expired before now.
+	DeleteSessions(ctx context.Context, hash []byte, now time.Time) error
+	// DeleteAccountSessions signs an account out everywhere.
+	DeleteAccountSessions(ctx context.Context, accountID int64) error
+	// RecordPages stores who an escalation step called.
+	RecordPages(ctx context.Context, pages ...PageRecord) error
 
 	// Enqueue schedules a durable job to run at runAt (or now, if zero).
 	Enqueue(ctx context.Context, job Job, runAt time.Time) error

@@ -1,0 +1,5 @@
+package webui
+
+import "net/http"
+
+func (u *UI) runbookRoutes(mux *http.ServeMux) {}
