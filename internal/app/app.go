@@ -19,6 +19,7 @@ import (
 
 	"github.com/klaxon-oss/klaxon"
 	"github.com/klaxon-oss/klaxon/internal/alerting"
+	"github.com/klaxon-oss/klaxon/internal/auth"
 	"github.com/klaxon-oss/klaxon/internal/config"
 	"github.com/klaxon-oss/klaxon/internal/diagnose"
 	"github.com/klaxon-oss/klaxon/internal/httpapi"
@@ -64,6 +65,7 @@ type App struct {
 	incidents *incident.Service
 	channels  map[string]notify.Channel
 	commands  notify.Commander
+	auth      *auth.Service
 	server    *http.Server
 	listener  net.Listener
 }
@@ -177,24 +179,39 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		store.Close()
 		return nil, err
 	}
-	pages := &webui.Pages{Runbooks: runbooks, Logger: log, Alert: func(ctx context.Context, id int64) (*klaxon.Alert, error) {
-		a, _, err := alerts.Alert(ctx, id)
-		return a, err
-	}}
+	authn, err := newAuth(cfg, store, opts.Now, log)
+	if err != nil {
+		alerts.Close()
+		store.Close()
+		return nil, err
+	}
+	ui := &webui.UI{
+		Auth:      authn,
+		Alerts:    alerts,
+		Incidents: incidents,
+		OnCall:    onCall,
+		Runbooks:  runbooks,
+		Insights:  newInsights(store, severity, onCall, opts.Now),
+		Changes:   store.ChangeMark,
+		Logger:    log.With("component", "webui"),
+		Now:       opts.Now,
+	}
 	api := &httpapi.Server{
 		Alerts:     alerts,
 		Tokens:     tokens(cfg),
+		Auth:       authn,
 		Chat:       chat,
 		Runbooks:   runbooks,
 		OnCall:     onCall,
 		Incidents:  incidents,
 		StatusPage: status,
 		Now:        opts.Now,
-		Pages:      pages.Handler(),
+		Pages:      ui.Handler(),
 		BaseURL:    cfg.URL,
 		Ready:      store.Ping,
 		Metrics:    promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
 		Logger:     log,
+		Insights:   ui.Insights,
 	}
 	if diag != nil {
 		api.Diagnose = diag
@@ -207,7 +224,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 			return nil, fmt.Errorf("listen: %w", err)
 		}
 	}
-	return &App{
+	a := &App{
 		opts:      opts,
 		log:       log,
 		store:     store,
@@ -219,6 +236,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		incidents: incidents,
 		channels:  channels,
 		commands:  commands,
+		auth:      authn,
 		server: &http.Server{
 			Handler:           api.Handler(),
 			ReadHeaderTimeout: 10 * time.Second,
@@ -227,7 +245,11 @@ func New(ctx context.Context, opts Options) (*App, error) {
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		},
 		listener: ln,
-	}, nil
+	}
+	// Live pages hold their connection open: end them when shutdown
+	// starts, or they would hold it up.
+	a.server.RegisterOnShutdown(ui.Shutdown)
+	return a, nil
 }
 
 func openStore(ctx context.Context, database string, log *slog.Logger, poll time.Duration) (klaxon.Store, int, error) {
@@ -317,6 +339,8 @@ func (a *App) close() error {
 	return a.store.Close()
 }
 
+// tokens are the configured tokens senders present: integrations' for
+// ingest, API tokens' for heartbeats.
 func tokens(cfg *config.Config) *httpapi.Tokens {
 	t := httpapi.NewTokens()
 	for _, at := range cfg.APITokens {

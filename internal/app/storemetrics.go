@@ -46,3 +46,53 @@ func (s instrumented) AlertEvents(ctx context.Context, id int64) (es []klaxon.Ev
 	defer observe("alert_events", time.Now(), &err)
 	return s.Store.AlertEvents(ctx, id)
 }
+
+func (s instrumented) Account(ctx context.Context, username string) (a *klaxon.Account, err error) {
+	defer observe("account", time.Now(), &err)
+	return s.Store.Account(ctx, username)
+}
+
+func (s instrumented) AccountByID(ctx context.Context, id int64) (a *klaxon.Account, err error) {
+	defer observe("account_by_id", time.Now(), &err)
+	return s.Store.AccountByID(ctx, id)
+}
+
+func (s instrumented) AccountBySubject(ctx context.Context, subject string) (a *klaxon.Account, err error) {
+	defer observe("account_by_subject", time.Now(), &err)
+	return s.Store.AccountBySubject(ctx, subject)
+}
+
+func (s instrumented) Accounts(ctx context.Context) (as []*klaxon.Account, err error) {
+	defer observe("accounts", time.Now(), &err)
+	return s.Store.Accounts(ctx)
+}
+
+func (s instrumented) APITokenByHash(ctx context.Context, hash []byte) (k *klaxon.APIToken, err error) {
+	defer observe("api_token_by_hash", time.Now(), &err)
+	return s.Store.APITokenByHash(ctx, hash)
+}
+
+func (s instrumented) APITokens(ctx context.Context, accountID int64) (ks []*klaxon.APIToken, err error) {
+	defer observe("api_tokens", time.Now(), &err)
+	return s.Store.APITokens(ctx, accountID)
+}
+
+func (s instrumented) SessionByHash(ctx context.Context, hash []byte) (ss *klaxon.Session, err error) {
+	defer observe("session_by_hash", time.Now(), &err)
+	return s.Store.SessionByHash(ctx, hash)
+}
+
+func (s instrumented) AlertFacts(ctx context.Context, since, until time.Time, fn func(klaxon.AlertFact) error) (err error) {
+	defer observe("alert_facts", time.Now(), &err)
+	return s.Store.AlertFacts(ctx, since, until, fn)
+}
+
+func (s instrumented) PageRecords(ctx context.Context, since, until time.Time) (ps []klaxon.PageRecord, err error) {
+	defer observe("page_records", time.Now(), &err)
+	return s.Store.PageRecords(ctx, since, until)
+}
+
+func (s instrumented) ChangeMark(ctx context.Context) (m klaxon.ChangeMark, err error) {
+	defer observe("change_mark", time.Now(), &err)
+	return s.Store.ChangeMark(ctx)
+}

@@ -6,8 +6,11 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
+	"fmt"
 	"log/slog"
-	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/klaxon-oss/klaxon"
@@ -75,86 +78,74 @@ type AccountChange struct {
 	Disabled *bool
 }
 
+// DefaultSessionTTL is how long a browser stays signed in.
+const DefaultSessionTTL = 12 * time.Hour
+
 // Service authenticates requests and manages accounts and tokens.
-type Service struct{}
+type Service struct {
+	store        klaxon.Store
+	configTokens map[[sha256.Size]byte]ConfigToken
+	baseURL      string
+	// secure marks cookies Secure: Klaxon is reached over https.
+	secure     bool
+	sessionTTL time.Duration
+	now        func() time.Time
+	log        *slog.Logger
+	failures   *loginLimiter
+	oidc       *oidcClient // nil: no single sign-on
+}
 
 // New returns a Service. OIDC discovery happens on first use, so a down
 // identity provider does not stop Klaxon from starting.
-func New(store klaxon.Store, opts Options) (*Service, error) { panic("unimplemented") }
-
-// Login checks a username and password. Failures are rate-limited per
-// username and per remote address (ERATELIMITED); a wrong username and a
-// wrong password get the same EUNAUTHORIZED answer.
-func (s *Service) Login(ctx context.Context, username, password, remote string) (*klaxon.Account, error) {
-	panic("unimplemented")
+func New(store klaxon.Store, opts Options) (*Service, error) {
+	s := &Service{
+		store:        store,
+		configTokens: map[[sha256.Size]byte]ConfigToken{},
+		baseURL:      strings.TrimSuffix(opts.BaseURL, "/"),
+		secure:       strings.HasPrefix(opts.BaseURL, "https://"),
+		sessionTTL:   opts.SessionTTL,
+		now:          opts.Now,
+		log:          opts.Logger,
+	}
+	if s.sessionTTL == 0 {
+		s.sessionTTL = DefaultSessionTTL
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.failures = newLoginLimiter()
+	for _, t := range opts.ConfigTokens {
+		if !validRole(t.Role) {
+			return nil, fmt.Errorf("api token %s: no role", t.Name)
+		}
+		s.configTokens[sha256.Sum256([]byte(t.Token))] = t
+	}
+	if opts.OIDC != nil {
+		if _, err := url.Parse(s.baseURL); err != nil || s.baseURL == "" {
+			return nil, fmt.Errorf("single sign-on needs the URL people reach Klaxon at (got %q)", opts.BaseURL)
+		}
+		s.oidc = newOIDCClient(*opts.OIDC, s.baseURL+OIDCCallbackPath)
+	}
+	return s, nil
 }
 
-// StartSession signs a into this browser: a new session cookie.
-func (s *Service) StartSession(ctx context.Context, w http.ResponseWriter, a *klaxon.Account) error {
-	panic("unimplemented")
+func validRole(r klaxon.Role) bool { return r >= klaxon.RoleViewer && r <= klaxon.RoleAdmin }
+
+// configTokenName reports whether name is a configured API token's: an
+// account by that name would be indistinguishable from it in history.
+func (s *Service) configTokenName(name string) bool {
+	for _, t := range s.configTokens {
+		if strings.EqualFold(t.Name, name) {
+			return true
+		}
+	}
+	return false
 }
 
-// EndSession signs this browser out.
-func (s *Service) EndSession(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
-	panic("unimplemented")
-}
-
-// FromSession returns who the session cookie belongs to, or an
-// EUNAUTHORIZED error (no cookie, expired, account disabled).
-func (s *Service) FromSession(r *http.Request) (*Principal, error) { panic("unimplemented") }
-
-// FromBearer returns who an API token (configured or personal) belongs to,
-// or an EUNAUTHORIZED error.
-func (s *Service) FromBearer(ctx context.Context, token string) (*Principal, error) {
-	panic("unimplemented")
-}
-
-// CheckCSRF refuses (EFORBIDDEN) an unsafe request of a browser session
-// that lacks the session's CSRF token (form field "csrf" or header
-// X-CSRF-Token) or comes from another origin.
-func (s *Service) CheckCSRF(r *http.Request, p *Principal) error { panic("unimplemented") }
-
-// OIDCEnabled reports whether single sign-on is configured.
-func (s *Service) OIDCEnabled() bool { panic("unimplemented") }
-
-// OIDCStart redirects the browser to the identity provider; next is where
-// to go after signing in (a local path).
-func (s *Service) OIDCStart(w http.ResponseWriter, r *http.Request, next string) error {
-	panic("unimplemented")
-}
-
-// OIDCFinish handles the provider's redirect back: verifies the ID token,
-// finds or creates the account, starts a session, and returns next.
-func (s *Service) OIDCFinish(w http.ResponseWriter, r *http.Request) (string, error) {
-	panic("unimplemented")
-}
-
-// AddAccount creates an account.
-func (s *Service) AddAccount(ctx context.Context, n NewAccount) (*klaxon.Account, error) {
-	panic("unimplemented")
-}
-
-// Accounts lists every account.
-func (s *Service) Accounts(ctx context.Context) ([]*klaxon.Account, error) { panic("unimplemented") }
-
-// UpdateAccount changes an account. Disabling it or changing its password
-// signs it out everywhere.
-func (s *Service) UpdateAccount(ctx context.Context, username string, c AccountChange) (*klaxon.Account, error) {
-	panic("unimplemented")
-}
-
-// CreateToken makes a personal API token for an account and returns it:
-// the only time the token itself is seen. ttl 0: never expires.
-func (s *Service) CreateToken(ctx context.Context, accountID int64, name string, ttl time.Duration) (string, *klaxon.APIToken, error) {
-	panic("unimplemented")
-}
-
-// Tokens lists an account's tokens (0: everyone's).
-func (s *Service) Tokens(ctx context.Context, accountID int64) ([]*klaxon.APIToken, error) {
-	panic("unimplemented")
-}
-
-// RevokeToken deletes a token: p's own, or anyone's if p is an admin.
-func (s *Service) RevokeToken(ctx context.Context, p *Principal, id int64) error {
-	panic("unimplemented")
+// Account returns one account, or an ENOTFOUND error.
+func (s *Service) Account(ctx context.Context, id int64) (*klaxon.Account, error) {
+	return s.store.AccountByID(ctx, id)
 }

@@ -23,12 +23,23 @@ type globals struct {
 	server string
 	token  string
 	output string
+	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
 }
 
+// client calls the server with the first token found: --token, then
+// KLAXON_TOKEN, then the one `klaxon login` saved for --server.
 func (g *globals) client() *httpapi.Client {
-	return &httpapi.Client{BaseURL: g.server, Token: g.token}
+	token := g.token
+	if token == "" {
+		creds, err := loadCredentials()
+		if err != nil {
+			fmt.Fprintf(g.stderr, "klaxon: warning: %v\n", err)
+		}
+		token = creds.Servers[serverKey(g.server)].Token
+	}
+	return &httpapi.Client{BaseURL: g.server, Token: token}
 }
 
 func (g *globals) json() bool { return g.output == "json" }
@@ -41,7 +52,13 @@ func (g *globals) printJSON(v any) error {
 
 // Execute runs the command line and returns the process exit code.
 func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	root := newRoot(stdout, stderr)
+	return ExecuteWithInput(ctx, args, os.Stdin, stdout, stderr)
+}
+
+// ExecuteWithInput is Execute with stdin, where `klaxon login` reads a
+// password or token.
+func ExecuteWithInput(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root := newRoot(stdin, stdout, stderr)
 	root.SetArgs(args)
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintf(stderr, "klaxon: %s\n", message(err))
@@ -62,8 +79,8 @@ func message(err error) string {
 	return err.Error()
 }
 
-func newRoot(stdout, stderr io.Writer) *cobra.Command {
-	g := &globals{stdout: stdout, stderr: stderr}
+func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := &cobra.Command{
 		Use:           "klaxon",
 		Short:         "Runbook-driven incident response for Prometheus and Alertmanager teams",
@@ -75,7 +92,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.server, "server", envOr("KLAXON_URL", "http://127.0.0.1:8080"), "Klaxon server URL (env KLAXON_URL)")
-	pf.StringVar(&g.token, "token", os.Getenv("KLAXON_TOKEN"), "API token (env KLAXON_TOKEN)")
+	pf.StringVar(&g.token, "token", os.Getenv("KLAXON_TOKEN"), "API token (env KLAXON_TOKEN; default: the one `klaxon login` saved)")
 	pf.StringVarP(&g.output, "output", "o", "table", "output format: table or json")
 	var asJSON bool
 	pf.BoolVar(&asJSON, "json", false, "same as -o json")
@@ -107,6 +124,11 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newStatus(g),
 		newConfig(g),
 		newBench(g),
+		newLogin(g),
+		newLogout(g),
+		newWhoami(g),
+		newUser(g),
+		newToken(g),
 	)
 	return root
 }

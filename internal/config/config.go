@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/klaxon-oss/klaxon"
 )
 
 // Integration types: the sender formats Klaxon ingests.
@@ -55,13 +57,16 @@ type Config struct {
 
 	Incidents  Incidents  `yaml:"incidents"`
 	StatusPage StatusPage `yaml:"status_page"`
+
+	Auth Auth `yaml:"auth"`
 }
 
 // APIToken lets a person or script use the API; its name is recorded as the
 // actor of what it does.
 type APIToken struct {
-	Name  string `yaml:"name"`
-	Token Secret `yaml:"token"`
+	Name  string      `yaml:"name"`
+	Token Secret      `yaml:"token"`
+	Role  klaxon.Role `yaml:"role,omitempty"` // admin by default
 }
 
 // Integration is one alert source with its own token.
@@ -200,6 +205,7 @@ func (c *Config) setDefaults() {
 	c.Diagnostics.setDefaults()
 	c.setOncallDefaults()
 	c.setIncidentDefaults()
+	c.setAuthDefaults()
 	for i := range c.Heartbeats {
 		if c.Heartbeats[i].Severity == "" {
 			c.Heartbeats[i].Severity = "critical"
@@ -269,6 +275,7 @@ func (c *Config) validate(d *doc) {
 	c.validateRunbooks(d)
 	c.validateOncall(d)
 	c.validateIncidents(d)
+	c.validateAuth(d)
 }
 
 func (d *doc) checkName(key, name string, seen map[string]bool) {
@@ -353,6 +360,9 @@ func (c *Config) Secrets() []string {
 		add(string(in.Token))
 	}
 	add(string(c.Calendar.Secret))
+	if c.Auth.OIDC != nil {
+		add(string(c.Auth.OIDC.ClientSecret))
+	}
 	if u, err := url.Parse(c.Database); err == nil && u.User != nil {
 		if pass, ok := u.User.Password(); ok {
 			add(pass)

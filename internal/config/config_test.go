@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klaxon-oss/klaxon"
 	"github.com/klaxon-oss/klaxon/internal/config"
 )
 
@@ -94,7 +95,8 @@ func TestParseExample(t *testing.T) {
 			t.Errorf("%s: got %q, want %q", c.field, c.got, c.want)
 		}
 	}
-	wantAPI := []config.APIToken{{Name: "ops-cli", Token: config.Secret(exampleEnv["KLAXON_OPS_TOKEN"])}}
+	// Without a role, an API token is an admin, as before roles existed.
+	wantAPI := []config.APIToken{{Name: "ops-cli", Token: config.Secret(exampleEnv["KLAXON_OPS_TOKEN"]), Role: klaxon.RoleAdmin}}
 	if !slices.Equal(cfg.APITokens, wantAPI) {
 		t.Errorf("APITokens: got %d tokens %v, want %v (expanded)", len(cfg.APITokens), names(cfg), wantAPI)
 	}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/klaxon-oss/klaxon"
 )
 
 // Problem is one thing wrong with a configuration.
@@ -82,6 +84,7 @@ var (
 	typeOfChannel = reflect.TypeFor[Channel]()
 	typeOfAny     = reflect.TypeFor[any]()
 	typeOfTime    = reflect.TypeFor[time.Time]()
+	typeOfRole    = reflect.TypeFor[klaxon.Role]()
 )
 
 // envRef is ${NAME}; $$ is a literal $.
@@ -100,8 +103,11 @@ func (d *doc) walk(n *yaml.Node, path string, t reflect.Type, lookup func(string
 	switch n.Kind {
 	case yaml.ScalarNode:
 		d.expand(n, path, lookup)
-		if t == typeOfTime {
+		switch t {
+		case typeOfTime:
 			d.checkTime(n, path)
+		case typeOfRole:
+			d.checkRole(n, path)
 		}
 	case yaml.SequenceNode:
 		if t.Kind() == reflect.Interface {
@@ -165,6 +171,14 @@ func (d *doc) expand(n *yaml.Node, path string, lookup func(string) (string, boo
 		}
 		return v
 	})
+}
+
+// checkRole refuses an unknown role here, where its key and line are
+// known; the decoder's own error names neither.
+func (d *doc) checkRole(n *yaml.Node, path string) {
+	if _, err := klaxon.ParseRole(n.Value); err != nil {
+		d.addf(path, "%q: want viewer, responder or admin", n.Value)
+	}
 }
 
 // checkTime refuses a time without its offset: YAML would read

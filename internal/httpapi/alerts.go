@@ -3,10 +3,15 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/prometheus/alertmanager/pkg/labels"
 
 	"github.com/klaxon-oss/klaxon"
+	"github.com/klaxon-oss/klaxon/internal/alerting"
 )
 
 // Alert is an alert as the API shows it: the stored alert plus its
@@ -21,6 +26,10 @@ type AlertList struct {
 	Alerts []Alert `json:"alerts"`
 	// Next is the "before" value for the next page, 0 on the last page.
 	Next int64 `json:"next,omitempty"`
+	// Truncated says the server stopped reading alerts before it filled
+	// the page (label matchers other than = are checked alert by alert,
+	// a bounded number per request); there may be more from Next on.
+	Truncated bool `json:"truncated,omitempty"`
 }
 
 // AlertDetail is the answer to GET /api/v1/alerts/{id}.
@@ -40,59 +49,138 @@ func (s *Server) view(a *klaxon.Alert) Alert {
 }
 
 // maxListLimit bounds one page.
-const maxListLimit = 1000
+const maxListLimit = alerting.MaxSearchLimit
 
-// listAlerts: ?state=firing,acknowledged (or open, all), ?limit=, ?before=.
+// maxSearchLen bounds ?q=: every alert a search reads is compared with it.
+const maxSearchLen = 200
+
+// listAlerts answers GET /api/v1/alerts, newest first:
+//
+//	state=firing,acknowledged   or open, all (default)
+//	level=P0,P1                 severity names of the policy
+//	match={namespace="prod",alertname=~"Kube.*",pod!=""}
+//	q=disk                      in the summary or any label value
+//	since=24h, until=2026-11-21T00:00:00Z
+//	                            on first seen: RFC 3339, or a duration
+//	                            (24h, 7d) meaning that long ago
+//	before=1234, limit=100      keyset paging: before is the last "next"
 func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {
-	f, err := parseFilter(r)
+	q, err := s.parseAlertQuery(r.URL.Query())
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	alerts, err := s.Alerts.Alerts(r.Context(), f)
+	page, err := s.Alerts.Search(r.Context(), q)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	out := AlertList{Alerts: make([]Alert, len(alerts))}
-	for i, a := range alerts {
+	out := AlertList{Alerts: make([]Alert, len(page.Alerts)), Next: page.Next, Truncated: page.Truncated}
+	for i, a := range page.Alerts {
 		out.Alerts[i] = s.view(a)
-	}
-	if len(alerts) == f.Limit {
-		out.Next = alerts[len(alerts)-1].ID
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
-func parseFilter(r *http.Request) (klaxon.AlertFilter, error) {
-	q := r.URL.Query()
-	f := klaxon.AlertFilter{Limit: 100}
-	for _, st := range strings.Split(q.Get("state"), ",") {
+// parseAlertQuery reads listAlerts' parameters; a bad one is an EINVALID
+// error that names it.
+func (s *Server) parseAlertQuery(v url.Values) (alerting.Query, error) {
+	q := alerting.Query{Limit: 100, Search: v.Get("q")}
+	for _, st := range strings.Split(v.Get("state"), ",") {
 		switch st = strings.TrimSpace(st); st {
 		case "", "all":
 		case "open":
-			f.States = append(f.States, klaxon.StateFiring, klaxon.StateAcknowledged)
+			q.States = append(q.States, klaxon.StateFiring, klaxon.StateAcknowledged)
 		case string(klaxon.StateFiring), string(klaxon.StateAcknowledged), string(klaxon.StateResolved):
-			f.States = append(f.States, klaxon.State(st))
+			q.States = append(q.States, klaxon.State(st))
 		default:
-			return f, klaxon.Errorf(klaxon.EINVALID, "state: got %q, want firing, acknowledged, resolved, open or all", st)
+			return q, klaxon.Errorf(klaxon.EINVALID, "state: got %q, want firing, acknowledged, resolved, open or all", st)
 		}
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
+	if v.Get("level") != "" {
+		for _, name := range strings.Split(v.Get("level"), ",") {
+			l, ok := s.levelNamed(strings.TrimSpace(name))
+			if !ok {
+				return q, klaxon.Errorf(klaxon.EINVALID, "level: got %q, want one of %s", name, strings.Join(s.severity.Names, ", "))
+			}
+			q.Levels = append(q.Levels, l)
+		}
+	}
+	if m := v.Get("match"); m != "" {
+		ms, err := labels.ParseMatchers(m)
+		if err != nil {
+			return q, klaxon.Errorf(klaxon.EINVALID, `match: %v; want label matchers like {namespace="prod",pod=~"api-.*"}`, err)
+		}
+		q.Matchers = ms
+	}
+	if len(q.Search) > maxSearchLen {
+		return q, klaxon.Errorf(klaxon.EINVALID, "q: %d characters, want at most %d", len(q.Search), maxSearchLen)
+	}
+	var err error
+	if q.Since, err = s.parseTime("since", v.Get("since")); err != nil {
+		return q, err
+	}
+	if q.Until, err = s.parseTime("until", v.Get("until")); err != nil {
+		return q, err
+	}
+	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Until.After(q.Since) {
+		return q, klaxon.Errorf(klaxon.EINVALID, "until: %s is not after since, %s", q.Until.Format(time.RFC3339), q.Since.Format(time.RFC3339))
+	}
+	if lim := v.Get("limit"); lim != "" {
+		n, err := strconv.Atoi(lim)
 		if err != nil || n < 1 || n > maxListLimit {
-			return f, klaxon.Errorf(klaxon.EINVALID, "limit: got %q, want a number from 1 to %d", v, maxListLimit)
+			return q, klaxon.Errorf(klaxon.EINVALID, "limit: got %q, want a number from 1 to %d", lim, maxListLimit)
 		}
-		f.Limit = n
+		q.Limit = n
 	}
-	if v := q.Get("before"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
+	if b := v.Get("before"); b != "" {
+		n, err := strconv.ParseInt(b, 10, 64)
 		if err != nil || n < 1 {
-			return f, klaxon.Errorf(klaxon.EINVALID, "before: got %q, want an alert ID", v)
+			return q, klaxon.Errorf(klaxon.EINVALID, "before: got %q, want an alert ID", b)
 		}
-		f.Before = n
+		q.Before = n
 	}
-	return f, nil
+	return q, nil
+}
+
+// levelNamed finds a level by its name in the severity policy (P0, SEV1),
+// case-insensitively.
+func (s *Server) levelNamed(name string) (klaxon.Level, bool) {
+	for i, n := range s.severity.Names {
+		if strings.EqualFold(n, name) {
+			return klaxon.Level(i), true
+		}
+	}
+	return 0, false
+}
+
+// maxDays bounds a duration in days well inside time.Duration's range.
+const maxDays = 100 * 365
+
+// parseTime reads a time parameter: RFC 3339, or a duration (Go's, or
+// whole days like 7d) counted back from now. "" is the zero time.
+func (s *Server) parseTime(param, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	var ago time.Duration
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 1 || n > maxDays {
+			return time.Time{}, klaxon.Errorf(klaxon.EINVALID, "%s: got %q, want an RFC 3339 time or a duration like 24h or 7d", param, v)
+		}
+		ago = time.Duration(n) * 24 * time.Hour
+	} else {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return time.Time{}, klaxon.Errorf(klaxon.EINVALID, "%s: got %q, want an RFC 3339 time or a duration like 24h or 7d", param, v)
+		}
+		ago = d
+	}
+	return s.Now().Add(-ago), nil
 }
 
 func alertID(r *http.Request) (int64, error) {

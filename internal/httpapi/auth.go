@@ -5,9 +5,11 @@ import (
 	"crypto/sha256"
 	"net/http"
 	"strings"
+
+	"github.com/klaxon-oss/klaxon/internal/auth"
 )
 
-// Credential is who a token belongs to.
+// Credential is who a configured token belongs to.
 type Credential struct {
 	Name string // recorded as the actor
 	// Integration type ("alertmanager", "events-v2", "generic"); empty for
@@ -57,15 +59,24 @@ func bearer(r *http.Request) (string, bool) {
 	return "", false
 }
 
-type actorKey struct{}
+type principalKey struct{}
 
-// withActor carries the acting identity: the only thing Klaxon puts in a
-// context.
-func withActor(ctx context.Context, name string) context.Context {
-	return context.WithValue(ctx, actorKey{}, name)
+// withPrincipal carries the acting identity: the only thing Klaxon puts
+// in a context.
+func withPrincipal(ctx context.Context, p *auth.Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
 }
 
+// principal is who is calling, as person() found.
+func principal(ctx context.Context) *auth.Principal {
+	p, _ := ctx.Value(principalKey{}).(*auth.Principal)
+	return p
+}
+
+// actor is the name history records for the caller.
 func actor(ctx context.Context) string {
-	name, _ := ctx.Value(actorKey{}).(string)
-	return name
+	if p := principal(ctx); p != nil {
+		return p.Name
+	}
+	return ""
 }

@@ -171,3 +171,55 @@ func (c *Client) RemoveOverride(ctx context.Context, id int64) (*klaxon.Override
 	var out klaxon.Override
 	return &out, c.do(ctx, http.MethodDelete, fmt.Sprintf("/api/v1/overrides/%d", id), nil, &out)
 }
+
+// Login signs in with a password and returns a new personal API token.
+func (c *Client) Login(ctx context.Context, req LoginRequest) (*NewToken, error) {
+	var out NewToken
+	return &out, c.do(ctx, http.MethodPost, "/api/v1/login", req, &out)
+}
+
+// Me says whom the client's token belongs to.
+func (c *Client) Me(ctx context.Context) (*Me, error) {
+	var out Me
+	return &out, c.do(ctx, http.MethodGet, "/api/v1/me", nil, &out)
+}
+
+// Tokens lists the caller's personal API tokens, or everyone's (admins).
+func (c *Client) Tokens(ctx context.Context, everyone bool) (*TokenList, error) {
+	path := "/api/v1/tokens"
+	if everyone {
+		path += "?all=1"
+	}
+	var out TokenList
+	return &out, c.do(ctx, http.MethodGet, path, nil, &out)
+}
+
+// CreateToken makes a personal API token for the caller.
+func (c *Client) CreateToken(ctx context.Context, req TokenRequest) (*NewToken, error) {
+	var out NewToken
+	return &out, c.do(ctx, http.MethodPost, "/api/v1/tokens", req, &out)
+}
+
+// RevokeToken deletes a personal API token: the caller's, or anyone's
+// (admins).
+func (c *Client) RevokeToken(ctx context.Context, id int64) error {
+	return c.do(ctx, http.MethodDelete, fmt.Sprintf("/api/v1/tokens/%d", id), nil, nil)
+}
+
+// Users lists the accounts (admins).
+func (c *Client) Users(ctx context.Context) (*UserList, error) {
+	var out UserList
+	return &out, c.do(ctx, http.MethodGet, "/api/v1/users", nil, &out)
+}
+
+// AddUser creates an account (admins).
+func (c *Client) AddUser(ctx context.Context, req UserRequest) (*klaxon.Account, error) {
+	var out klaxon.Account
+	return &out, c.do(ctx, http.MethodPost, "/api/v1/users", req, &out)
+}
+
+// ChangeUser changes an account (admins).
+func (c *Client) ChangeUser(ctx context.Context, username string, req UserChange) (*klaxon.Account, error) {
+	var out klaxon.Account
+	return &out, c.do(ctx, http.MethodPatch, "/api/v1/users/"+url.PathEscape(username), req, &out)
+}

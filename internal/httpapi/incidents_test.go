@@ -54,6 +54,7 @@ func startIncidents(t *testing.T, enabled bool) *incidentServer {
 	srv := &httpapi.Server{
 		Alerts: alerting.New(store, alerting.Options{Now: now}),
 		Tokens: tokens,
+		Auth:   testAuth(t, store),
 		Now:    now,
 	}
 	ts := httptest.NewServer(nil)

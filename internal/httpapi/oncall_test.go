@@ -71,6 +71,7 @@ func startServer(t *testing.T, withOnCall bool) *testServer {
 	srv := &httpapi.Server{
 		Alerts: alerting.New(store, alerting.Options{Now: now}),
 		Tokens: tokens,
+		Auth:   testAuth(t, store),
 		Now:    now,
 	}
 	if withOnCall {

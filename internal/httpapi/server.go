@@ -20,7 +20,9 @@ import (
 
 	"github.com/klaxon-oss/klaxon"
 	"github.com/klaxon-oss/klaxon/internal/alerting"
+	"github.com/klaxon-oss/klaxon/internal/auth"
 	"github.com/klaxon-oss/klaxon/internal/incident"
+	"github.com/klaxon-oss/klaxon/internal/insights"
 	"github.com/klaxon-oss/klaxon/internal/notify"
 	"github.com/klaxon-oss/klaxon/internal/oncall"
 	"github.com/klaxon-oss/klaxon/internal/runbook"
@@ -43,7 +45,12 @@ const DefaultMaxBody = 4 << 20
 // Server serves the HTTP API.
 type Server struct {
 	Alerts *alerting.Service
+	// Tokens are the configured tokens senders present: integrations'
+	// (ingest) and API tokens (heartbeats).
 	Tokens *Tokens
+	// Auth says who calls the API (configured and personal API tokens,
+	// never a browser session) and keeps accounts and tokens.
+	Auth *auth.Service
 	// Chat holds the inbound endpoints of chat platforms by channel name,
 	// served at /api/v1/chat/<name>/…; each authenticates its own requests
 	// (platform signatures, not Klaxon tokens).
@@ -59,7 +66,9 @@ type Server struct {
 	Incidents *incident.Service
 	// StatusPage is served publicly at /status; nil: /status answers 404.
 	StatusPage *statuspage.Page
-	// Pages serves the human pages (runbooks) at /runbooks.
+	// Insights computes the numbers behind /api/v1/insights; nil: 404.
+	Insights *insights.Service
+	// Pages serves the web UI: every path no API route takes.
 	Pages    http.Handler
 	BaseURL  string
 	Ready    func(context.Context) error // database reachable
@@ -88,6 +97,8 @@ func (s *Server) Handler() http.Handler {
 	}
 	s.severity = s.Alerts.Severity()
 	mux := http.NewServeMux()
+	// Senders authenticate with their integration's token; everything
+	// under person() needs an API token whose role routeRoles allows.
 	mux.HandleFunc("POST /api/v1/ingest/alertmanager", s.ingestAlertmanager)
 	mux.HandleFunc("POST /api/v1/ingest/generic", s.ingestGeneric)
 	mux.HandleFunc("POST /v2/enqueue", s.enqueueEventsV2)
@@ -103,9 +114,16 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/runbooks/{name}", s.person(s.getRunbook))
 	s.onCallRoutes(mux)
 	s.incidentRoutes(mux)
+	s.accountRoutes(mux)
+	if s.Insights != nil {
+		mux.HandleFunc("GET /api/v1/insights", s.person(s.insights))
+	}
+	// An API path no route matches is a JSON 404, not a page.
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, klaxon.Errorf(klaxon.ENOTFOUND, "no API route %s %s", r.Method, r.URL.Path))
+	})
 	if s.Pages != nil {
-		mux.Handle("GET /runbooks", s.Pages)
-		mux.Handle("GET /runbooks/", s.Pages)
+		mux.Handle("/", s.Pages)
 	}
 
 	mux.HandleFunc("POST /api/v1/chat/{channel}/{kind...}", s.chat)
@@ -201,16 +219,78 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 	return body, nil
 }
 
-// person authenticates an API call with an API token.
+// routeRoles is the least role each route behind person() needs: reading
+// takes a viewer; acting on alerts and incidents, on-call overrides and
+// component statuses a responder; managing accounts an admin. A route
+// missing here answers 500 rather than run unchecked.
+var routeRoles = map[string]klaxon.Role{
+	"GET /api/v1/alerts":                  klaxon.RoleViewer,
+	"GET /api/v1/alerts/{id}":             klaxon.RoleViewer,
+	"POST /api/v1/alerts/{id}/ack":        klaxon.RoleResponder,
+	"POST /api/v1/alerts/{id}/unack":      klaxon.RoleResponder,
+	"POST /api/v1/alerts/{id}/resolve":    klaxon.RoleResponder,
+	"POST /api/v1/alerts/{id}/diagnose":   klaxon.RoleResponder,
+	"GET /api/v1/runbooks":                klaxon.RoleViewer,
+	"GET /api/v1/runbooks/{name}":         klaxon.RoleViewer,
+	"GET /api/v1/oncall":                  klaxon.RoleViewer,
+	"GET /api/v1/schedules/{name}/shifts": klaxon.RoleViewer,
+	"GET /api/v1/users/{name}/shifts":     klaxon.RoleViewer,
+	"GET /api/v1/overrides":               klaxon.RoleViewer,
+	"POST /api/v1/overrides":              klaxon.RoleResponder,
+	"DELETE /api/v1/overrides/{id}":       klaxon.RoleResponder,
+
+	"GET /api/v1/incidents":                       klaxon.RoleViewer,
+	"POST /api/v1/incidents":                      klaxon.RoleResponder,
+	"GET /api/v1/incidents/{id}":                  klaxon.RoleViewer,
+	"POST /api/v1/incidents/{id}/updates":         klaxon.RoleResponder,
+	"POST /api/v1/incidents/{id}/status":          klaxon.RoleResponder,
+	"POST /api/v1/incidents/{id}/severity":        klaxon.RoleResponder,
+	"POST /api/v1/incidents/{id}/roles":           klaxon.RoleResponder,
+	"POST /api/v1/incidents/{id}/checklist/{n}":   klaxon.RoleResponder,
+	"DELETE /api/v1/incidents/{id}/checklist/{n}": klaxon.RoleResponder,
+	"POST /api/v1/incidents/{id}/notes":           klaxon.RoleResponder,
+	"POST /api/v1/incidents/{id}/alerts":          klaxon.RoleResponder,
+	"POST /api/v1/incidents/{id}/resolve":         klaxon.RoleResponder,
+	"GET /api/v1/incidents/{id}/postmortem":       klaxon.RoleViewer,
+	"POST /api/v1/incidents/{id}/postmortem/done": klaxon.RoleResponder,
+	"POST /api/v1/incidents/{id}/actions":         klaxon.RoleResponder,
+	"GET /api/v1/actions":                         klaxon.RoleViewer,
+	"POST /api/v1/actions/{id}/done":              klaxon.RoleResponder,
+	"GET /api/v1/severity":                        klaxon.RoleViewer,
+	"GET /api/v1/insights":                        klaxon.RoleViewer,
+	"PUT /api/v1/components/{name}":               klaxon.RoleResponder,
+
+	// Everyone manages their own tokens; the handlers let admins at
+	// everyone's.
+	"GET /api/v1/me":                 klaxon.RoleViewer,
+	"GET /api/v1/tokens":             klaxon.RoleViewer,
+	"POST /api/v1/tokens":            klaxon.RoleViewer,
+	"DELETE /api/v1/tokens/{id}":     klaxon.RoleViewer,
+	"GET /api/v1/users":              klaxon.RoleAdmin,
+	"POST /api/v1/users":             klaxon.RoleAdmin,
+	"PATCH /api/v1/users/{username}": klaxon.RoleAdmin,
+}
+
+// person authenticates an API call with an API token (configured or
+// personal) and checks the role its route needs.
 func (s *Server) person(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		token, _ := bearer(r)
-		c, ok := s.Tokens.Lookup(token)
-		if !ok || c.Type != "" {
-			writeError(w, klaxon.Errorf(klaxon.EUNAUTHORIZED, "missing or unknown API token (send Authorization: Bearer <token>)"))
+		need, ok := routeRoles[r.Pattern]
+		if !ok {
+			s.fail(w, r, fmt.Errorf("route %q has no role in routeRoles", r.Pattern))
 			return
 		}
-		h(w, r.WithContext(withActor(r.Context(), c.Name)))
+		token, _ := bearer(r)
+		p, err := s.Auth.FromBearer(r.Context(), token)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if !p.Role.Allows(need) {
+			writeError(w, klaxon.Errorf(klaxon.EFORBIDDEN, "this needs the %s role; %s is a %s", need, p.Name, p.Role))
+			return
+		}
+		h(w, r.WithContext(withPrincipal(r.Context(), p)))
 	}
 }
 
@@ -226,6 +306,8 @@ var statusByCode = map[string]int{
 	klaxon.ENOTFOUND:     http.StatusNotFound,
 	klaxon.ECONFLICT:     http.StatusConflict,
 	klaxon.EUNAUTHORIZED: http.StatusUnauthorized,
+	klaxon.EFORBIDDEN:    http.StatusForbidden,
+	klaxon.ERATELIMITED:  http.StatusTooManyRequests,
 	klaxon.EINTERNAL:     http.StatusInternalServerError,
 }
 
@@ -236,6 +318,10 @@ func writeError(w http.ResponseWriter, err error) {
 	var e *klaxon.Error
 	if errors.As(err, &e) {
 		body.Problems = e.Problems
+	}
+	var limited *auth.LimitedError
+	if errors.As(err, &limited) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(limited.RetryAfter.Round(time.Second).Seconds())))
 	}
 	writeJSON(w, errorStatus(err), body)
 }

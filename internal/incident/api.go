@@ -620,6 +620,6 @@ func (s *Service) Postmortem(ctx context.Context, id int64, author string) ([]by
 		Timeline:  timeline,
 		Actions:   actions,
 		Author:    cmp.Or(author, inc.Commander),
-		// No link back until the web UI has incident pages (issue 7).
+		BaseURL:   s.baseURL,
 	}), nil
 }

@@ -401,7 +401,7 @@ func (s *Service) run(ctx context.Context, actor string, inc *klaxon.Incident, v
 		if !inc.PostmortemDue.IsZero() {
 			due = "due " + inc.PostmortemDue.UTC().Format("Mon 2 Jan 15:04 UTC")
 		}
-		return notify.Reply{Text: fmt.Sprintf("Postmortem of #%d (%s): `klaxon postmortem %d > postmortem.md` writes the draft; %s/api/v1/incidents/%d/postmortem", id, due, id, s.baseURL, id)}
+		return notify.Reply{Text: fmt.Sprintf("Postmortem of #%d (%s): `klaxon postmortem %d > postmortem.md` writes the draft; %s/postmortem", id, due, id, s.incidentURL(id))}
 	}
 	return notify.Reply{Text: fmt.Sprintf("I don't know %q for an incident.\n%s", verb, HelpText)}
 }

@@ -78,7 +78,19 @@ func (s *Service) declaredText(inc *klaxon.Incident) string {
 	if inc.Room.Name != "" {
 		lines = append(lines, "Room: "+inc.Room.Name)
 	}
+	if u := s.incidentURL(inc.ID); u != "" {
+		lines = append(lines, "Page: "+u)
+	}
 	return strings.Join(lines, "\n")
+}
+
+// incidentURL links to the incident's page in Klaxon, or "" when no base
+// URL is known.
+func (s *Service) incidentURL(id int64) string {
+	if s.baseURL == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s/incidents/%d", strings.TrimSuffix(s.baseURL, "/"), id)
 }
 
 func (s *Service) nextUpdateLine(inc *klaxon.Incident) string {

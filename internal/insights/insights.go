@@ -6,6 +6,8 @@ package insights
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/klaxon-oss/klaxon"
@@ -44,8 +46,9 @@ type Summary struct {
 	AckRate      float64       `json:"ack_rate"` // Acked / Alerts, 0..1
 	AutoResolved int           `json:"auto_resolved_unacked"`
 	Flaps        int           `json:"flaps"`
-	MTTA         time.Duration `json:"mtta"` // mean, over acked alerts
-	MTTR         time.Duration `json:"mttr"` // mean, over resolved alerts
+	Resolved     int           `json:"resolved"`
+	MTTA         time.Duration `json:"mtta"` // mean, over acked alerts; whole seconds
+	MTTR         time.Duration `json:"mttr"` // mean, over resolved alerts; whole seconds
 }
 
 // Point is one bucket of the series.
@@ -53,6 +56,9 @@ type Point struct {
 	Start time.Time `json:"start"`
 	Summary
 	ByLevel []int `json:"by_level"` // alert count per level, index = Level
+	// Levels is the bucket's Summary per level, index = Level: MTTA and
+	// MTTR over time per severity.
+	Levels []Summary `json:"levels"`
 }
 
 // Slice is a Summary for one service or level.
@@ -63,7 +69,8 @@ type Slice struct {
 
 // Rule is one alert name's noise.
 type Rule struct {
-	Name    string `json:"name"`
+	Name string `json:"name"` // the alertname label; "" for alerts without one
+	// Service is the service most of the rule's alerts belong to.
 	Service string `json:"service"`
 	Summary
 	// Noise orders the noisiest first: fires, plus auto-resolved
@@ -93,13 +100,39 @@ type Report struct {
 	Services   []string      `json:"services"` // every service seen, for a filter
 }
 
+// Defaults and bounds of a Report.
+const (
+	day               = 24 * time.Hour
+	week              = 7 * day
+	defaultSpan       = 30 * day
+	weeklyPast        = 90 * day // longer spans get a point per week
+	defaultFlapWindow = time.Hour
+	defaultNightStart = 22
+	defaultNightEnd   = 7
+	maxNoisiest       = 20
+	maxSpan           = 366 * day
+	// maxBuckets bounds the series, and with it what one query may cost.
+	maxBuckets = 1000
+)
+
 // Service computes reports.
 type Service struct{ opts Options }
 
 // New returns a Service.
-func New(opts Options) *Service { return &Service{opts: opts} }
+func New(opts Options) *Service {
+	if opts.FlapWindow <= 0 {
+		opts.FlapWindow = defaultFlapWindow
+	}
+	if opts.NightStart == 0 && opts.NightEnd == 0 {
+		opts.NightStart, opts.NightEnd = defaultNightStart, defaultNightEnd
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Service{opts: opts}
+}
 
-// Service names the service an alert belongs to: its service label, else
+// ServiceOf names the service an alert belongs to: its service label, else
 // job, else namespace, else "other".
 func ServiceOf(labels map[string]string) string {
 	for _, k := range []string{"service", "job", "namespace"} {
@@ -110,5 +143,80 @@ func ServiceOf(labels map[string]string) string {
 	return "other"
 }
 
-// Report computes the numbers for q.
-func (s *Service) Report(ctx context.Context, q Query) (*Report, error) { panic("unimplemented") }
+// LevelNames are the severities' names, most severe first.
+func (s *Service) LevelNames() []string { return s.opts.Severity.Names }
+
+// Level returns the level a severity name stands for ("P0", any case), as
+// Report.LevelNames spells them.
+func (s *Service) Level(name string) (klaxon.Level, error) {
+	for i, n := range s.opts.Severity.Names {
+		if strings.EqualFold(strings.TrimSpace(name), n) {
+			return klaxon.Level(i), nil
+		}
+	}
+	return 0, klaxon.Errorf(klaxon.EINVALID, "unknown severity %q: want one of %s", name, strings.Join(s.opts.Severity.Names, ", "))
+}
+
+// Report computes the numbers for q. Alert facts are streamed: only the
+// resolve time of each occurrence is kept, to recognise flaps.
+func (s *Service) Report(ctx context.Context, q Query) (*Report, error) {
+	q, err := s.complete(q)
+	if err != nil {
+		return nil, err
+	}
+	b := newBuilder(q, s.opts.FlapWindow)
+	if err := s.opts.Store.AlertFacts(ctx, q.Since, q.Until, b.add); err != nil {
+		return nil, fmt.Errorf("insights: read alerts: %w", err)
+	}
+	pages, err := s.opts.Store.PageRecords(ctx, q.Since, q.Until)
+	if err != nil {
+		return nil, fmt.Errorf("insights: read pages: %w", err)
+	}
+	r := b.report(s.opts.Severity)
+	r.Load = s.load(pages)
+	return r, nil
+}
+
+// complete fills q's defaults and checks its span.
+func (s *Service) complete(q Query) (Query, error) {
+	if q.Until.IsZero() {
+		q.Until = s.opts.Now()
+	}
+	if q.Since.IsZero() {
+		q.Since = q.Until.Add(-defaultSpan)
+	}
+	if !q.Since.Before(q.Until) {
+		return q, klaxon.Errorf(klaxon.EINVALID, "since (%s) must be before until (%s)", q.Since.Format(time.RFC3339), q.Until.Format(time.RFC3339))
+	}
+	if span := q.Until.Sub(q.Since); span > maxSpan {
+		return q, klaxon.Errorf(klaxon.EINVALID, "since, until: at most 366 days apart (got %d days)", int(span/day))
+	}
+	if q.Bucket < 0 {
+		return q, klaxon.Errorf(klaxon.EINVALID, "bucket: got %s, want a positive duration", q.Bucket)
+	}
+	if q.Bucket == 0 {
+		q.Bucket = day
+		if q.Until.Sub(q.Since) > weeklyPast {
+			q.Bucket = week
+		}
+	}
+	if n := bucketCount(q); n > maxBuckets {
+		return q, klaxon.Errorf(klaxon.EINVALID, "%s buckets from %s to %s make %d points, more than %d: ask for wider buckets or a shorter span",
+			q.Bucket, q.Since.Format(time.RFC3339), q.Until.Format(time.RFC3339), n, maxBuckets)
+	}
+	return q, nil
+}
+
+// firstBucket is where the series starts: Since rounded down to the
+// bucket, which for a day (or a week) is midnight UTC (on a Monday).
+func firstBucket(q Query) time.Time { return q.Since.UTC().Truncate(q.Bucket) }
+
+// bucketCount is how many buckets cover [Since, Until).
+func bucketCount(q Query) int64 {
+	span := q.Until.Sub(firstBucket(q))
+	n := int64(span / q.Bucket)
+	if span%q.Bucket != 0 {
+		n++
+	}
+	return n
+}

@@ -187,9 +187,15 @@ func (s *Service) runStep(ctx context.Context, tx klaxon.Tx, dir *oncall.Directo
 	calls, notes := s.resolveTargets(ctx, dir, step, r.route, r.now)
 	text := stepText(e, p, r.now)
 
-	var called []string
+	var (
+		called []string
+		pages  []klaxon.PageRecord
+	)
 	for _, c := range calls {
 		called = append(called, c.describe())
+		for _, u := range c.users {
+			pages = append(pages, klaxon.PageRecord{At: r.now, Person: u, GroupID: e.GroupID, Level: r.level, Channel: c.channel})
+		}
 		if r.firstMessage && c.thread {
 			for _, u := range c.users {
 				if !slices.Contains(e.Mention, u) {
@@ -202,6 +208,11 @@ func (s *Service) runStep(ctx context.Context, tx klaxon.Tx, dir *oncall.Directo
 		if err := tx.Enqueue(ctx, job, r.now); err != nil {
 			return err
 		}
+	}
+	// Mentions in the group's first message count too: they call people
+	// as surely as a page does.
+	if err := tx.RecordPages(ctx, pages...); err != nil {
+		return err
 	}
 	history := text
 	if len(called) > 0 {

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/klaxon-oss/klaxon"
 	"github.com/klaxon-oss/klaxon/internal/pgtest"
 	"github.com/klaxon-oss/klaxon/internal/postgres"
@@ -241,4 +243,32 @@ func TestCloseResolvedGroupsRaces(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BenchmarkAlertList measures the alert list on $KLAXON_BENCH_ALERTS
+// stored alerts (default 100,000), once the table has statistics, as
+// autovacuum gives a table that size in production:
+//
+//	KLAXON_BENCH_ALERTS=1000000 go test -run '^$' -bench AlertList -benchtime 200x ./internal/postgres
+func BenchmarkAlertList(b *testing.B) {
+	ctx := context.Background()
+	url := pgtest.URL(b)
+	db, err := postgres.Open(ctx, url, postgres.Options{})
+	if err != nil {
+		b.Fatalf("open: %v", err)
+	}
+	defer db.Close()
+	n := storetest.BenchAlertCount(b)
+	start := time.Now()
+	ids := storetest.SeedAlerts(b, db, n)
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `VACUUM ANALYZE alerts`); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("seeded %d alerts and analyzed them in %s", n, time.Since(start).Round(time.Second))
+	storetest.BenchAlertList(b, db, ids)
 }

@@ -32,6 +32,8 @@ func Run(t *testing.T, open func(t *testing.T) klaxon.Store) {
 		{"OneOpenAlertPerKey", testOneOpenAlertPerKey},
 		{"RollbackKeepsNothing", testRollbackKeepsNothing},
 		{"ListFilters", testListFilters},
+		{"AlertFilters", testAlertFilters},
+		{"AlertPages", testAlertPages},
 		{"Events", testEvents},
 		{"Heartbeats", testHeartbeats},
 		{"JobsRunOnlyWhenCommitted", testJobsRunOnlyWhenCommitted},
@@ -65,6 +67,15 @@ func Run(t *testing.T, open func(t *testing.T) klaxon.Store) {
 		{"Actions", testActions},
 		{"ComponentStatuses", testComponentStatuses},
 		{"IncidentRollbackKeepsNothing", testIncidentRollbackKeepsNothing},
+		{"Accounts", testAccounts},
+		{"AccountConflicts", testAccountConflicts},
+		{"UpdateAccount", testUpdateAccount},
+		{"APITokens", testAPITokens},
+		{"Sessions", testSessions},
+		{"AccountsRollbackKeepsNothing", testAccountsRollbackKeepsNothing},
+		{"AlertFacts", testAlertFacts},
+		{"PageRecords", testPageRecords},
+		{"ChangeMark", testChangeMark},
 		{"Ping", func(t *testing.T, s klaxon.Store) {
 			if err := s.Ping(context.Background()); err != nil {
 				t.Fatalf("Ping: %v", err)

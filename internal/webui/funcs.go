@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"html/template"
 	"time"
+
+	"github.com/klaxon-oss/klaxon"
 )
 
 // funcs are the helpers every template may use.
@@ -26,6 +28,20 @@ func (u *UI) funcs() template.FuncMap {
 				zone = time.Local
 			}
 			return t.In(zone).Format("Mon 2 Jan 15:04")
+		},
+		// zoneName names a time zone for people: "Europe/Berlin", or the
+		// server's abbreviation ("CET") for its local zone.
+		"zoneName": func(zone *time.Location) string {
+			if zone == nil || zone == time.Local {
+				return u.Now().In(time.Local).Format("MST")
+			}
+			return zone.String()
+		},
+		// severity names an alert's level the way the team does: "P0".
+		"severity": u.severityName,
+		// alertButtons is the data of the "alert-buttons" template.
+		"alertButtons": func(a *klaxon.Alert, csrf, next string) alertButtons {
+			return alertButtons{Alert: a, CSRF: csrf, Next: next}
 		},
 		// iso is t for a <time datetime> attribute.
 		"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
@@ -55,4 +71,19 @@ func shortDuration(d time.Duration) string {
 		}
 		return fmt.Sprintf("%dd %dh", days, h)
 	}
+}
+
+// severityName is the display name of an alert level.
+func (u *UI) severityName(l klaxon.Level) string {
+	if u.Alerts == nil {
+		return klaxon.DefaultSeverityPolicy().Name(l)
+	}
+	return u.Alerts.Severity().Name(l)
+}
+
+// alertButtons is an alert's ack/unack and resolve forms.
+type alertButtons struct {
+	Alert *klaxon.Alert
+	CSRF  string
+	Next  string // where the forms come back to
 }

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/klaxon-oss/klaxon"
@@ -50,8 +51,12 @@ type UI struct {
 	Changes func(context.Context) (klaxon.ChangeMark, error)
 	Logger  *slog.Logger
 	Now     func() time.Time
+	// LivePoll is how often /events reads Changes; 1s when zero.
+	LivePoll time.Duration
 
 	templates *template.Template
+	stop      chan struct{} // closed by Shutdown: live streams end
+	stopOnce  sync.Once
 }
 
 // Handler returns every page's route.
@@ -62,6 +67,10 @@ func (u *UI) Handler() http.Handler {
 	if u.Now == nil {
 		u.Now = time.Now
 	}
+	if u.LivePoll <= 0 {
+		u.LivePoll = time.Second
+	}
+	u.stop = make(chan struct{})
 	u.templates = template.Must(template.New("").Funcs(u.funcs()).ParseFS(templateFS, "templates/*.html"))
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
@@ -74,7 +83,25 @@ func (u *UI) Handler() http.Handler {
 	u.onCallRoutes(mux)
 	u.runbookRoutes(mux)
 	u.insightsRoutes(mux)
+	u.liveRoutes(mux)
+	mux.HandleFunc("/", u.need(klaxon.RoleViewer, u.notFound))
 	return mux
+}
+
+// Shutdown ends every live-update stream (/events), so that a server
+// shutting down is not held up by browsers that never hang up. Register it
+// with http.Server.RegisterOnShutdown.
+func (u *UI) Shutdown() {
+	u.stopOnce.Do(func() {
+		if u.stop != nil {
+			close(u.stop)
+		}
+	})
+}
+
+// notFound answers a path no page serves.
+func (u *UI) notFound(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	u.fail(w, r, p, klaxon.Errorf(klaxon.ENOTFOUND, "There is no page at %s.", r.URL.Path))
 }
 
 // view is the part of every page the layout reads.
@@ -87,6 +114,9 @@ type view struct {
 	Live  bool
 	Flash string // a one-line result of the last form ("Acknowledged alert 12.")
 	Error string // a one-line problem with the last form
+	// Zone is the viewer's time zone (see UI.zone), for the "at" function;
+	// render fills it.
+	Zone *time.Location
 	// Data is the page's own content.
 	Data any
 }
@@ -167,14 +197,45 @@ func (u *UI) done(w http.ResponseWriter, r *http.Request, next, flash string) {
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-// localPath reports whether next is a path on this server, not a URL that
-// would send the browser elsewhere after signing in.
-func localPath(next string) bool {
-	return strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") && !strings.HasPrefix(next, "/\\")
+// back answers a form whose input was refused with a problem the person
+// can fix (EINVALID, ECONFLICT, ENOTFOUND): back to next, the message
+// shown above the page. Any other error is an error page.
+func (u *UI) back(w http.ResponseWriter, r *http.Request, p *auth.Principal, next string, err error) {
+	switch klaxon.ErrorCode(err) {
+	case klaxon.EINVALID, klaxon.ECONFLICT, klaxon.ENOTFOUND:
+	default:
+		u.fail(w, r, p, err)
+		return
+	}
+	if !localPath(next) {
+		next = "/"
+	}
+	http.SetCookie(w, &http.Cookie{Name: "klaxon_error", Value: url.QueryEscape(klaxon.ErrorMessage(err)), Path: "/", MaxAge: 30, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-// render writes a page. v.Theme and v.Flash are filled from cookies.
+// localPath reports whether next is a path on this server, not a URL that
+// would send the browser elsewhere after signing in. Browsers read "/\"
+// as "//" and drop tabs and newlines ("/\t/evil" is "//evil"), so those
+// are refused too.
+func localPath(next string) bool {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return false
+	}
+	for _, c := range next {
+		if c < ' ' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// render writes a page. v.Theme, v.Flash and v.Error are filled from
+// cookies, v.Zone from v.User.
 func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
+	if v.Zone == nil {
+		v.Zone = u.zone(v.User)
+	}
 	v.Theme = "auto"
 	if c, err := r.Cookie("klaxon_theme"); err == nil && (c.Value == "light" || c.Value == "dark") {
 		v.Theme = c.Value
@@ -182,6 +243,10 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, name str
 	if c, err := r.Cookie("klaxon_flash"); err == nil && v.Flash == "" {
 		v.Flash, _ = url.QueryUnescape(c.Value)
 		http.SetCookie(w, &http.Cookie{Name: "klaxon_flash", Path: "/", MaxAge: -1})
+	}
+	if c, err := r.Cookie("klaxon_error"); err == nil && v.Error == "" {
+		v.Error, _ = url.QueryUnescape(c.Value)
+		http.SetCookie(w, &http.Cookie{Name: "klaxon_error", Path: "/", MaxAge: -1})
 	}
 	var b bytes.Buffer
 	if err := u.templates.ExecuteTemplate(&b, name, &v); err != nil {

@@ -1,0 +1,52 @@
+package app
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/klaxon-oss/klaxon"
+	"github.com/klaxon-oss/klaxon/internal/auth"
+	"github.com/klaxon-oss/klaxon/internal/config"
+	"github.com/klaxon-oss/klaxon/internal/insights"
+	"github.com/klaxon-oss/klaxon/internal/oncall"
+)
+
+// newAuth builds who-is-calling from the configuration: its API tokens,
+// session length and single sign-on.
+func newAuth(cfg *config.Config, store klaxon.Store, now func() time.Time, log *slog.Logger) (*auth.Service, error) {
+	opts := auth.Options{
+		BaseURL:    cfg.URL,
+		SessionTTL: cfg.Auth.SessionTTL,
+		Now:        now,
+		Logger:     log.With("component", "auth"),
+	}
+	for _, t := range cfg.APITokens {
+		opts.ConfigTokens = append(opts.ConfigTokens, auth.ConfigToken{Name: t.Name, Token: string(t.Token), Role: t.Role})
+	}
+	if o := cfg.Auth.OIDC; o != nil {
+		opts.OIDC = &auth.OIDC{
+			Issuer:          o.Issuer,
+			ClientID:        o.ClientID,
+			ClientSecret:    string(o.ClientSecret),
+			Scopes:          o.Scopes,
+			UsernameClaim:   o.UsernameClaim,
+			GroupsClaim:     o.GroupsClaim,
+			AdminGroups:     o.AdminGroups,
+			ResponderGroups: o.ResponderGroups,
+			DefaultRole:     o.DefaultRole,
+		}
+	}
+	return auth.New(store, opts)
+}
+
+// newInsights counts night pages in each person's own time zone.
+func newInsights(store klaxon.Store, severity klaxon.SeverityPolicy, onCall *oncall.Service, now func() time.Time) *insights.Service {
+	return insights.New(insights.Options{
+		Store:    store,
+		Severity: severity,
+		Zone: func(person string) *time.Location {
+			return onCall.Directory().Users[person].TimeZone
+		},
+		Now: now,
+	})
+}
