@@ -39,27 +39,32 @@ func newUser(g *globals) *cobra.Command {
 	return cmd
 }
 
-func printUsers(g *globals, users []*klaxon.Account, now time.Time) error {
+func printUsers(g *globals, users []httpapi.User, now time.Time) error {
 	if len(users) == 0 {
 		fmt.Fprintln(g.stdout, "No accounts.")
 		return nil
 	}
 	w := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "USERNAME\tNAME\tEMAIL\tROLE\tSIGN-IN\tLAST SIGN-IN")
-	for _, a := range users {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", a.Username, dash(a.Name), dash(a.Email), a.Role, signIn(a), ago(a.LastLoginAt, now))
+	fmt.Fprintln(w, "USERNAME\tNAME\tEMAIL\tROLE\tSIGNS IN WITH\tLAST SIGN-IN")
+	for _, u := range users {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", u.Username, dash(u.Name), dash(u.Email), u.Role, signsInWith(u), ago(u.LastLoginAt, now))
 	}
 	return w.Flush()
 }
 
-// signIn says how an account signs in.
-func signIn(a *klaxon.Account) string {
-	if a.Disabled() {
+// signsInWith says how an account signs in: password, single sign-on,
+// both, or not at all.
+func signsInWith(u httpapi.User) string {
+	switch {
+	case u.Disabled():
 		return "disabled"
+	case u.Password && u.SingleSignOn:
+		return "password, SSO"
+	case u.Password:
+		return "password"
 	}
-	// The API does not show whether there is a password; an account made
-	// without one signs in through single sign-on.
-	return "enabled"
+	// Without a password, single sign-on links the account on first use.
+	return "SSO"
 }
 
 // ago is how long before now t was, or "never".
@@ -118,7 +123,7 @@ echo on a terminal, or piped in); without it, only through single sign-on.`,
 
 func newUserSet(g *globals) *cobra.Command {
 	var (
-		role, name                      string
+		role, name                     string
 		passwordStdin, disable, enable bool
 	)
 	cmd := &cobra.Command{

@@ -122,6 +122,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		newActions(g),
 		newAction(g),
 		newStatus(g),
+		newInsights(g),
 		newConfig(g),
 		newBench(g),
 		newLogin(g),

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klaxon-oss/klaxon"
 	"github.com/klaxon-oss/klaxon/internal/config"
 )
 
@@ -495,6 +496,9 @@ func TestExampleFile(t *testing.T) {
 	}
 	if cfg.Calendar.Secret == "" {
 		t.Errorf("calendar.secret: got none, want the example's")
+	}
+	if cfg.Auth.OIDC == nil || len(cfg.APITokens) != 2 || cfg.APITokens[1].Role != klaxon.RoleViewer {
+		t.Errorf("auth.oidc and the viewer API token: got %+v and %+v, want the example's", cfg.Auth.OIDC, cfg.APITokens)
 	}
 }
 

@@ -75,9 +75,21 @@ type UserChange struct {
 	Disabled *bool        `json:"disabled,omitempty"`
 }
 
+// User is an account as admins see it: how it signs in, never its
+// secrets.
+type User struct {
+	*klaxon.Account
+	Password     bool `json:"password"`       // may sign in with a password
+	SingleSignOn bool `json:"single_sign_on"` // is linked to an identity provider's user
+}
+
+func userOf(a *klaxon.Account) User {
+	return User{Account: a, Password: a.PasswordHash != "", SingleSignOn: a.OIDCSubject != ""}
+}
+
 // UserList is the answer to GET /api/v1/users.
 type UserList struct {
-	Users []*klaxon.Account `json:"users"`
+	Users []User `json:"users"`
 }
 
 func (s *Server) accountRoutes(mux *http.ServeMux) {
@@ -232,10 +244,11 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if accounts == nil {
-		accounts = []*klaxon.Account{}
+	out := UserList{Users: []User{}}
+	for _, a := range accounts {
+		out.Users = append(out.Users, userOf(a))
 	}
-	writeJSON(w, http.StatusOK, UserList{Users: accounts})
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
@@ -251,7 +264,7 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, a)
+	writeJSON(w, http.StatusCreated, userOf(a))
 }
 
 func (s *Server) changeUser(w http.ResponseWriter, r *http.Request) {
@@ -271,7 +284,7 @@ func (s *Server) changeUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, a)
+	writeJSON(w, http.StatusOK, userOf(a))
 }
 
 // parseExpiresIn reads how long a token lasts: a Go duration (720h) or

@@ -213,13 +213,13 @@ func (c *Client) Users(ctx context.Context) (*UserList, error) {
 }
 
 // AddUser creates an account (admins).
-func (c *Client) AddUser(ctx context.Context, req UserRequest) (*klaxon.Account, error) {
-	var out klaxon.Account
+func (c *Client) AddUser(ctx context.Context, req UserRequest) (*User, error) {
+	var out User
 	return &out, c.do(ctx, http.MethodPost, "/api/v1/users", req, &out)
 }
 
 // ChangeUser changes an account (admins).
-func (c *Client) ChangeUser(ctx context.Context, username string, req UserChange) (*klaxon.Account, error) {
-	var out klaxon.Account
+func (c *Client) ChangeUser(ctx context.Context, username string, req UserChange) (*User, error) {
+	var out User
 	return &out, c.do(ctx, http.MethodPatch, "/api/v1/users/"+url.PathEscape(username), req, &out)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/alertmanager/pkg/labels"
 
 	"github.com/klaxon-oss/klaxon"
+	"github.com/klaxon-oss/klaxon/internal/alerting"
 	"github.com/klaxon-oss/klaxon/internal/auth"
 )
 
@@ -79,11 +80,14 @@ type alertsData struct {
 	Older   string // the next page's URL; "" on the last page
 	Newest  string // the first page's URL, when this is not it
 	Invalid bool   // the filter was refused; nothing is listed
+	// Partial says the search stopped reading before it filled the page:
+	// older matches may follow.
+	Partial bool
 }
 
 func (u *UI) alerts(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	names := u.severityNames()
-	q, f, err := u.parseAlertQuery(r.URL.Query(), names)
+	q, search, err := u.parseAlertQuery(r.URL.Query(), names)
 	d := alertsData{Query: q, States: alertStates, Levels: names, Ranges: sinceChoices}
 	v := view{Title: "Alerts", Nav: "alerts", User: p, Data: &d}
 	if err != nil {
@@ -95,18 +99,27 @@ func (u *UI) alerts(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 		u.render(w, r, http.StatusBadRequest, "alerts.html", v)
 		return
 	}
-	var list []*klaxon.Alert
+	var found alerting.Page
 	if u.Alerts != nil {
-		f.Limit = alertPageSize + 1 // one more says whether there is an older page
-		if list, err = u.Alerts.Alerts(r.Context(), f); err != nil {
+		search.Limit = alertPageSize + 1 // one more says whether there is an older page
+		if found, err = u.Alerts.Search(r.Context(), search); err != nil {
 			u.fail(w, r, p, err)
 			return
 		}
 	}
-	if len(list) > alertPageSize {
+	list, next := found.Alerts, int64(0)
+	switch {
+	case len(list) > alertPageSize:
 		list = list[:alertPageSize]
+		next = list[len(list)-1].ID
+	case found.Truncated:
+		// The search read its fill of alerts without filling the page;
+		// the next page carries on where it stopped.
+		next, d.Partial = found.Next, true
+	}
+	if next != 0 {
 		older := q
-		older.Before = list[len(list)-1].ID
+		older.Before = next
 		d.Older = "/alerts?" + older.values().Encode()
 	}
 	if q.Before != 0 {
@@ -129,52 +142,46 @@ func (u *UI) severityNames() []string {
 	return u.Alerts.Severity().Names
 }
 
-// parseAlertQuery reads the alert list's filter form into a store filter;
-// a value it cannot use is an EINVALID error naming the field.
-func (u *UI) parseAlertQuery(v url.Values, levelNames []string) (alertQuery, klaxon.AlertFilter, error) {
+// parseAlertQuery reads the alert list's filter form into a search; a
+// value it cannot use is an EINVALID error naming the field.
+func (u *UI) parseAlertQuery(v url.Values, levelNames []string) (alertQuery, alerting.Query, error) {
 	q := alertQuery{
 		State: v.Get("state"), Severity: v.Get("severity"),
 		Match: strings.TrimSpace(v.Get("match")), Q: strings.TrimSpace(v.Get("q")), Since: v.Get("since"),
 	}
-	var f klaxon.AlertFilter
+	var s alerting.Query
 	switch q.State {
 	case "", "all":
 		q.State = ""
 	case "open":
-		f.States = []klaxon.State{klaxon.StateFiring, klaxon.StateAcknowledged}
+		s.States = []klaxon.State{klaxon.StateFiring, klaxon.StateAcknowledged}
 	case string(klaxon.StateFiring), string(klaxon.StateAcknowledged), string(klaxon.StateResolved):
-		f.States = []klaxon.State{klaxon.State(q.State)}
+		s.States = []klaxon.State{klaxon.State(q.State)}
 	default:
-		return q, f, klaxon.Errorf(klaxon.EINVALID, "State: %q is not one of open, firing, acknowledged, resolved.", q.State)
+		return q, s, klaxon.Errorf(klaxon.EINVALID, "State: %q is not one of open, firing, acknowledged, resolved.", q.State)
 	}
 	if q.Severity != "" {
 		found := false
 		for i, n := range levelNames {
 			if strings.EqualFold(n, q.Severity) {
-				f.Levels, q.Severity, found = []klaxon.Level{klaxon.Level(i)}, n, true
+				s.Levels, q.Severity, found = []klaxon.Level{klaxon.Level(i)}, n, true
 			}
 		}
 		if !found {
-			return q, f, klaxon.Errorf(klaxon.EINVALID, "Severity: %q is not one of %s.", q.Severity, strings.Join(levelNames, ", "))
+			return q, s, klaxon.Errorf(klaxon.EINVALID, "Severity: %q is not one of %s.", q.Severity, strings.Join(levelNames, ", "))
 		}
 	}
 	if q.Match != "" {
 		ms, err := labels.ParseMatchers(q.Match)
 		if err != nil {
-			return q, f, klaxon.Errorf(klaxon.EINVALID, "Labels: %s. Write matchers like {namespace=\"prod\", pod=\"api-1\"}.", err)
+			return q, s, klaxon.Errorf(klaxon.EINVALID, "Labels: %s. Write matchers like {namespace=\"prod\", alertname=~\"Kube.*\"}.", err)
 		}
-		f.Labels = map[string]string{}
-		for _, m := range ms {
-			if m.Type != labels.MatchEqual {
-				return q, f, klaxon.Errorf(klaxon.EINVALID, "Labels: only = matchers are supported, not %s.", m)
-			}
-			f.Labels[m.Name] = m.Value
-		}
+		s.Matchers = ms
 	}
 	if len(q.Q) > 200 {
-		return q, f, klaxon.Errorf(klaxon.EINVALID, "Search: at most 200 characters, please.")
+		return q, s, klaxon.Errorf(klaxon.EINVALID, "Search: at most 200 characters, please.")
 	}
-	f.Search = q.Q
+	s.Search = q.Q
 	switch q.Since {
 	case "", "all":
 		q.Since = ""
@@ -182,21 +189,21 @@ func (u *UI) parseAlertQuery(v url.Values, levelNames []string) (alertQuery, kla
 		found := false
 		for _, c := range sinceChoices {
 			if c.Value == q.Since && c.Span > 0 {
-				f.Since, found = u.Now().Add(-c.Span), true
+				s.Since, found = u.Now().Add(-c.Span), true
 			}
 		}
 		if !found {
-			return q, f, klaxon.Errorf(klaxon.EINVALID, "Time range: %q is not one of 1h, 24h, 7d, 30d, all.", q.Since)
+			return q, s, klaxon.Errorf(klaxon.EINVALID, "Time range: %q is not one of 1h, 24h, 7d, 30d, all.", q.Since)
 		}
 	}
-	if s := v.Get("before"); s != "" {
-		n, err := strconv.ParseInt(s, 10, 64)
+	if b := v.Get("before"); b != "" {
+		n, err := strconv.ParseInt(b, 10, 64)
 		if err != nil || n < 1 {
-			return q, f, klaxon.Errorf(klaxon.EINVALID, "before: got %q, want an alert ID.", s)
+			return q, s, klaxon.Errorf(klaxon.EINVALID, "before: got %q, want an alert ID.", b)
 		}
-		q.Before, f.Before = n, n
+		q.Before, s.Before = n, n
 	}
-	return q, f, nil
+	return q, s, nil
 }
 
 // alertID reads the {id} of an alert's path.

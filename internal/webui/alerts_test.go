@@ -187,25 +187,58 @@ func TestAlertListPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	viewer := tu.signIn(klaxon.RoleViewer)
-	row := regexp.MustCompile(`<tr id="alert-(\d+)" data-state="firing">`)
-	older := regexp.MustCompile(`<a href="([^"]+)" rel="next">Older`)
 
-	// 65 prod alerts: a page of 50, then one of 15, newest first.
-	path := "/alerts?" + url.Values{"match": {`{namespace="prod"}`}, "state": {"firing"}}.Encode()
+	// 65 prod alerts: a page of 50, then one of 15, newest first, whether
+	// the store filters (=) or the search does (=~).
+	for _, match := range []string{`{namespace="prod"}`, `{namespace=~"pr.d", pod!=""}`} {
+		seen := tu.listAll(viewer, "/alerts?"+url.Values{"match": {match}, "state": {"firing"}}.Encode(), func(a *klaxon.Alert) bool {
+			return a.Labels["namespace"] == "prod"
+		})
+		if len(seen) != 65 {
+			t.Errorf("%s: listed %d prod alerts over the pages, want 65", match, len(seen))
+		}
+	}
+
+	// Free text and severity narrow it further.
+	_, body := viewer.get("/alerts?" + url.Values{"q": {"disk 12"}, "severity": {"P0"}}.Encode())
+	if got := len(alertRow.FindAllString(body, -1)); got != 11 { // disk 12, disk 120–129
+		t.Errorf("search for \"disk 12\": %d rows, want 11", got)
+	}
+	_, body = viewer.get("/alerts?severity=P3")
+	if got := len(alertRow.FindAllString(body, -1)); got != 0 {
+		t.Errorf("severity P3: %d rows, want 0", got)
+	}
+	resp, body := viewer.get("/alerts?" + url.Values{"match": {`{namespace=~"("}`}}.Encode())
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "Labels: ") {
+		t.Errorf("a bad regular expression: status %d, want 400 naming the field:\n%s", resp.StatusCode, body)
+	}
+}
+
+var (
+	alertRow  = regexp.MustCompile(`<tr id="alert-(\d+)" data-state="firing">`)
+	olderLink = regexp.MustCompile(`<a href="([^"]+)" rel="next">Older`)
+)
+
+// listAll follows a list's Older links from path and returns the IDs of
+// every alert listed, checking each is one want keeps and that they come
+// newest first.
+func (tu *testUI) listAll(b *browser, path string, want func(*klaxon.Alert) bool) []int64 {
+	t := tu.t
+	t.Helper()
 	var seen []int64
 	for pages := 0; path != ""; pages++ {
-		if pages == 3 {
-			t.Fatalf("more than 2 pages")
+		if pages == 10 {
+			t.Fatalf("still more pages after 10, at %s", path)
 		}
-		resp, body := viewer.get(path)
+		resp, body := b.get(path)
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("%s: status %d:\n%s", path, resp.StatusCode, body)
 		}
-		for _, m := range row.FindAllStringSubmatch(body, -1) {
+		for _, m := range alertRow.FindAllStringSubmatch(body, -1) {
 			var id int64
 			fmt.Sscan(m[1], &id)
-			if a := tu.alert(id); a.Labels["namespace"] != "prod" {
-				t.Errorf("%s lists alert %d of namespace %s", path, id, a.Labels["namespace"])
+			if a := tu.alert(id); !want(a) {
+				t.Errorf("%s lists alert %d with labels %v", path, id, a.Labels)
 			}
 			if len(seen) > 0 && id >= seen[len(seen)-1] {
 				t.Errorf("%s: alert %d after %d, want newest first", path, id, seen[len(seen)-1])
@@ -213,28 +246,12 @@ func TestAlertListPages(t *testing.T) {
 			seen = append(seen, id)
 		}
 		path = ""
-		if m := older.FindStringSubmatch(body); m != nil {
+		if m := olderLink.FindStringSubmatch(body); m != nil {
 			path = html.UnescapeString(m[1])
 			if !strings.Contains(path, "match=") || !strings.Contains(path, "before=") {
 				t.Errorf("the Older link %q does not carry the filter and the cursor", path)
 			}
 		}
 	}
-	if len(seen) != 65 {
-		t.Errorf("listed %d prod alerts over the pages, want 65", len(seen))
-	}
-
-	// Free text and severity narrow it further.
-	_, body := viewer.get("/alerts?" + url.Values{"q": {"disk 12"}, "severity": {"P0"}}.Encode())
-	if got := len(row.FindAllString(body, -1)); got != 11 { // disk 12, disk 120–129
-		t.Errorf("search for \"disk 12\": %d rows, want 11", got)
-	}
-	_, body = viewer.get("/alerts?severity=P3")
-	if got := len(row.FindAllString(body, -1)); got != 0 {
-		t.Errorf("severity P3: %d rows, want 0", got)
-	}
-	resp, body := viewer.get("/alerts?" + url.Values{"match": {`{namespace=~"prod"}`}}.Encode())
-	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "only = matchers") {
-		t.Errorf("a regex matcher: status %d, want 400 naming the problem:\n%s", resp.StatusCode, body)
-	}
+	return seen
 }

@@ -16,8 +16,8 @@ import (
 // the Insights block), so both themes apply. Every chart is an image with
 // a title and an aria-label, and its numbers are spelled out in a <desc>.
 
-// series is one line, or one kind of bar segment, of a chart.
-type series struct {
+// chartSeries is one line, or one kind of bar segment, of a chart.
+type chartSeries struct {
 	Name  string
 	Class string // a class of .chart in static/app.css
 	// Values has one value per category; NaN is no value (a gap in a
@@ -25,8 +25,8 @@ type series struct {
 	Values []float64
 }
 
-// unit says how a chart's values read.
-type unit struct {
+// chartUnit says how a chart's values read.
+type chartUnit struct {
 	Suffix string  // after a tick's number: "min", "h"; "" for counts
 	Scale  float64 // values per shown unit: 60 for minutes of seconds
 	// Whole is true for counts: ticks fall on whole numbers.
@@ -35,13 +35,13 @@ type unit struct {
 	Show func(v float64) string
 }
 
-// count is the unit of alerts and pages.
-var count = unit{Scale: 1, Whole: true, Show: func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }}
+// countUnit is the unit of alerts and pages.
+var countUnit = chartUnit{Scale: 1, Whole: true, Show: func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }}
 
 // durationUnit reads values in seconds, shown in minutes, hours or days
 // depending on the largest.
-func durationUnit(maxSeconds float64) unit {
-	u := unit{Show: func(v float64) string { return shortDuration(time.Duration(v) * time.Second) }}
+func durationUnit(maxSeconds float64) chartUnit {
+	u := chartUnit{Show: func(v float64) string { return shortDuration(time.Duration(v) * time.Second) }}
 	switch {
 	case maxSeconds < 2*3600:
 		u.Suffix, u.Scale = "min", 60
@@ -58,8 +58,8 @@ type chart struct {
 	ID         string // unique on the page
 	Title      string
 	Categories []string
-	Unit       unit
-	Series     []series
+	Unit       chartUnit
+	Series     []chartSeries
 }
 
 // Sizes in viewBox units: a box that reads well at a phone's width and
@@ -81,49 +81,49 @@ const (
 	yTicks       = 4
 )
 
-// svg is the geometry the template draws.
-type svg struct {
+// svgChart is the geometry the template draws.
+type svgChart struct {
 	ID, Title, Desc string
 	Width, Height   float64
 	Empty           bool
-	Note            tick // where "No data" goes when Empty
+	Note            svgTick // where "No data" goes when Empty
 	// The grid's lines run from PlotLeft to PlotRight.
 	PlotLeft, PlotRight float64
-	Grid                []tick
-	XTicks              []tick
-	Legend              []legendEntry
-	Rects               []rect
-	Paths               []path
-	Dots                []dot
-	Labels              []label
+	Grid                []svgTick
+	XTicks              []svgTick
+	Legend              []svgLegend
+	Rects               []svgRect
+	Paths               []svgPath
+	Dots                []svgDot
+	Labels              []svgLabel
 }
 
-type tick struct {
+type svgTick struct {
 	X, Y  float64
 	Label string
 }
 
-type legendEntry struct {
+type svgLegend struct {
 	X, TextX float64
 	Class    string
 	Name     string
 }
 
-type rect struct {
+type svgRect struct {
 	X, Y, W, H float64
 	Class      string
 	Title      string
 }
 
-type path struct{ D, Class string }
+type svgPath struct{ D, Class string }
 
-type dot struct {
+type svgDot struct {
 	X, Y  float64
 	Class string
 	Title string
 }
 
-type label struct {
+type svgLabel struct {
 	X, Y   float64
 	Anchor string // start, middle, end
 	Class  string
@@ -161,7 +161,7 @@ var svgTemplate = template.Must(template.New("svg").Parse(`<svg xmlns="http://ww
 
 // draw renders g. The template is fixed and writes to memory, so it
 // cannot fail but by a bug in this file, which the tests would show.
-func (g *svg) draw() template.HTML {
+func (g *svgChart) draw() template.HTML {
 	var b bytes.Buffer
 	if err := svgTemplate.Execute(&b, g); err != nil {
 		panic("chart template: " + err.Error())
@@ -193,12 +193,12 @@ func (c chart) lineChart() template.HTML {
 				continue
 			}
 			x, y := c.slotCenter(i, n), c.y(g, v, top)
-			piece = append(piece, num(x)+" "+num(y))
-			g.Dots = append(g.Dots, dot{X: x, Y: y, Class: s.Class, Title: c.point(i, s.Name, v)})
+			piece = append(piece, coord(x)+" "+coord(y))
+			g.Dots = append(g.Dots, svgDot{X: x, Y: y, Class: s.Class, Title: c.point(i, s.Name, v)})
 		}
 		flush()
 		if d.Len() > 0 {
-			g.Paths = append(g.Paths, path{D: d.String(), Class: s.Class})
+			g.Paths = append(g.Paths, svgPath{D: d.String(), Class: s.Class})
 		}
 	}
 	return g.draw()
@@ -212,7 +212,7 @@ func (c chart) stackedBars() template.HTML {
 	}
 	n := len(c.Categories)
 	slot := (chartWidth - marginLeft - marginRight) / float64(n)
-	width := round(max(slot*0.7, 0.5))
+	width := roundTenth(max(slot*0.7, 0.5))
 	for i := range c.Categories {
 		base := 0.0
 		for _, s := range c.Series {
@@ -221,7 +221,7 @@ func (c chart) stackedBars() template.HTML {
 				continue
 			}
 			y0, y1 := c.y(g, base, top), c.y(g, base+v, top)
-			g.Rects = append(g.Rects, rect{X: round(c.slotCenter(i, n) - width/2), Y: y1, W: width, H: round(y0 - y1), Class: s.Class, Title: c.point(i, s.Name, v)})
+			g.Rects = append(g.Rects, svgRect{X: roundTenth(c.slotCenter(i, n) - width/2), Y: y1, W: width, H: roundTenth(y0 - y1), Class: s.Class, Title: c.point(i, s.Name, v)})
 			base += v
 		}
 	}
@@ -245,8 +245,8 @@ func (c chart) horizontalBars() template.HTML {
 	for i, name := range c.Categories {
 		y := g.top() + float64(i)*rowHeight
 		g.Labels = append(g.Labels,
-			label{X: 0, Y: round(y + 12), Anchor: "start", Text: shorten(name)},
-			label{X: round(room*totals[i]/most + 4), Y: round(y + 27), Anchor: "start", Class: "value", Text: c.Unit.Show(totals[i])})
+			svgLabel{X: 0, Y: roundTenth(y + 12), Anchor: "start", Text: shortenLabel(name)},
+			svgLabel{X: roundTenth(room*totals[i]/most + 4), Y: roundTenth(y + 27), Anchor: "start", Class: "value", Text: c.Unit.Show(totals[i])})
 		x := 0.0
 		for _, s := range c.Series {
 			v := s.Values[i]
@@ -254,7 +254,7 @@ func (c chart) horizontalBars() template.HTML {
 				continue
 			}
 			w := room * v / most
-			g.Rects = append(g.Rects, rect{X: round(x), Y: round(y + 16), W: round(w), H: 14, Class: s.Class, Title: c.point(i, s.Name, v)})
+			g.Rects = append(g.Rects, svgRect{X: roundTenth(x), Y: roundTenth(y + 16), W: roundTenth(w), H: 14, Class: s.Class, Title: c.point(i, s.Name, v)})
 			x += w
 		}
 	}
@@ -263,8 +263,8 @@ func (c chart) horizontalBars() template.HTML {
 
 // base starts a chart: its title, legend and <desc>, or the "No data"
 // note when no value is above zero.
-func (c chart) base() *svg {
-	g := &svg{ID: c.ID, Title: c.Title, Width: chartWidth, Height: chartHeight, Desc: c.describe()}
+func (c chart) base() *svgChart {
+	g := &svgChart{ID: c.ID, Title: c.Title, Width: chartWidth, Height: chartHeight, Desc: c.describe()}
 	g.Empty = true
 	for _, s := range c.Series {
 		for _, v := range s.Values {
@@ -275,13 +275,13 @@ func (c chart) base() *svg {
 	}
 	if g.Empty {
 		g.Height = 60
-		g.Note = tick{X: chartWidth / 2, Y: 34}
+		g.Note = svgTick{X: chartWidth / 2, Y: 34}
 		return g
 	}
 	if len(c.Series) > 0 { // even one: it says which severity a line is
 		x := 0.0
 		for _, s := range c.Series {
-			g.Legend = append(g.Legend, legendEntry{X: x, TextX: x + 14, Class: s.Class, Name: s.Name})
+			g.Legend = append(g.Legend, svgLegend{X: x, TextX: x + 14, Class: s.Class, Name: s.Name})
 			x += 14 + charWidth*float64(utf8.RuneCountInString(s.Name)) + 12
 		}
 	}
@@ -289,7 +289,7 @@ func (c chart) base() *svg {
 }
 
 // top is where the plot starts, below the legend if there is one.
-func (g *svg) top() float64 {
+func (g *svgChart) top() float64 {
 	if len(g.Legend) > 0 {
 		return marginTop + legendHeight
 	}
@@ -300,7 +300,7 @@ func (g *svg) top() float64 {
 // round ticks up to top (in values), and a few category names below.
 // stacked: the top covers each category's sum rather than its largest
 // value. ok is false when there is nothing to draw.
-func (c chart) frame(stacked bool) (g *svg, top float64, ok bool) {
+func (c chart) frame(stacked bool) (g *svgChart, top float64, ok bool) {
 	g = c.base()
 	if g.Empty {
 		return g, 0, false
@@ -328,26 +328,26 @@ func (c chart) frame(stacked bool) (g *svg, top float64, ok bool) {
 		if c.Unit.Suffix != "" {
 			text += " " + c.Unit.Suffix
 		}
-		g.Grid = append(g.Grid, tick{X: marginLeft - 4, Y: c.y(g, v*c.Unit.Scale, top), Label: text})
+		g.Grid = append(g.Grid, svgTick{X: marginLeft - 4, Y: c.y(g, v*c.Unit.Scale, top), Label: text})
 	}
 	n := len(c.Categories)
 	every := (n + maxXLabels - 1) / maxXLabels
 	for i := 0; i < n; i += every {
-		g.XTicks = append(g.XTicks, tick{X: c.slotCenter(i, n), Y: chartHeight - 6, Label: c.Categories[i]})
+		g.XTicks = append(g.XTicks, svgTick{X: c.slotCenter(i, n), Y: chartHeight - 6, Label: c.Categories[i]})
 	}
 	return g, top, true
 }
 
 // y is where value v sits on the vertical axis running up to top.
-func (c chart) y(g *svg, v, top float64) float64 {
+func (c chart) y(g *svgChart, v, top float64) float64 {
 	bottom := float64(chartHeight - marginBottom)
-	return round(bottom - (bottom-g.top())*v/top)
+	return roundTenth(bottom - (bottom-g.top())*v/top)
 }
 
 // slotCenter is the middle of category i of n across the plot.
 func (c chart) slotCenter(i, n int) float64 {
 	slot := (chartWidth - marginLeft - marginRight) / float64(n)
-	return round(marginLeft + slot*(float64(i)+0.5))
+	return roundTenth(marginLeft + slot*(float64(i)+0.5))
 }
 
 // totals sums the series per category.
@@ -413,15 +413,15 @@ func niceScale(most float64, ticks int, whole bool) (step, top float64) {
 	return step, math.Ceil(most/step-1e-9) * step
 }
 
-// shorten cuts a row label to maxLabel characters.
-func shorten(s string) string {
+// shortenLabel cuts a row label to maxLabel characters.
+func shortenLabel(s string) string {
 	if utf8.RuneCountInString(s) <= maxLabel {
 		return s
 	}
 	return string([]rune(s)[:maxLabel-1]) + "…"
 }
 
-// round keeps a tenth of a unit: enough for any screen, and short markup.
-func round(v float64) float64 { return math.Round(v*10) / 10 }
+// roundTenth keeps a tenth of a unit: enough for any screen, and short markup.
+func roundTenth(v float64) float64 { return math.Round(v*10) / 10 }
 
-func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+func coord(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }

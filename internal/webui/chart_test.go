@@ -11,8 +11,8 @@ import (
 	"testing"
 )
 
-// element is one element of a parsed SVG.
-type element struct {
+// svgElement is one element of a parsed SVG.
+type svgElement struct {
 	Name  string
 	Attrs map[string]string
 	Text  string // character data directly inside
@@ -20,11 +20,11 @@ type element struct {
 }
 
 // parseSVG parses a chart as XML, failing the test if it is not.
-func parseSVG(t *testing.T, doc string) []element {
+func parseSVG(t *testing.T, doc string) []svgElement {
 	t.Helper()
 	dec := xml.NewDecoder(strings.NewReader(doc))
 	var (
-		out   []element
+		out   []svgElement
 		stack []int // indexes into out of the open elements
 	)
 	for {
@@ -37,7 +37,7 @@ func parseSVG(t *testing.T, doc string) []element {
 		}
 		switch tok := tok.(type) {
 		case xml.StartElement:
-			e := element{Name: tok.Name.Local, Attrs: map[string]string{}}
+			e := svgElement{Name: tok.Name.Local, Attrs: map[string]string{}}
 			for _, a := range tok.Attr {
 				e.Attrs[a.Name.Local] = a.Value
 			}
@@ -61,9 +61,9 @@ func parseSVG(t *testing.T, doc string) []element {
 	return out
 }
 
-// named returns the elements called name (with class, if not "").
-func named(els []element, name, class string) []element {
-	var out []element
+// elementsNamed returns the elements called name (with class, if not "").
+func elementsNamed(els []svgElement, name, class string) []svgElement {
+	var out []svgElement
 	for _, e := range els {
 		if e.Name == name && (class == "" || strings.Contains(" "+e.Attrs["class"]+" ", " "+class+" ")) {
 			out = append(out, e)
@@ -72,8 +72,8 @@ func named(els []element, name, class string) []element {
 	return out
 }
 
-// number reads a numeric attribute.
-func number(t *testing.T, e element, attr string) float64 {
+// numAttr reads a numeric attribute.
+func numAttr(t *testing.T, e svgElement, attr string) float64 {
 	t.Helper()
 	v, err := strconv.ParseFloat(e.Attrs[attr], 64)
 	if err != nil {
@@ -84,7 +84,7 @@ func number(t *testing.T, e element, attr string) float64 {
 
 // checkAccessible wants the chart's title as its <title> and aria-label,
 // and a <desc> that it is described by.
-func checkAccessible(t *testing.T, els []element, title string) {
+func checkAccessible(t *testing.T, els []svgElement, title string) {
 	t.Helper()
 	root := els[0]
 	if root.Attrs["aria-label"] != title || root.Attrs["role"] != "img" {
@@ -93,10 +93,10 @@ func checkAccessible(t *testing.T, els []element, title string) {
 	if !strings.HasPrefix(root.Attrs["viewBox"], "0 0 ") || root.Attrs["width"] != "" {
 		t.Errorf("want a viewBox and no fixed width, got viewBox %q width %q", root.Attrs["viewBox"], root.Attrs["width"])
 	}
-	if ts := named(els, "title", ""); len(ts) == 0 || ts[0].Text != title {
+	if ts := elementsNamed(els, "title", ""); len(ts) == 0 || ts[0].Text != title {
 		t.Errorf("first <title>: got %v, want %q", ts, title)
 	}
-	descs := named(els, "desc", "")
+	descs := elementsNamed(els, "desc", "")
 	if len(descs) != 1 || descs[0].Attrs["id"] != root.Attrs["aria-describedby"] {
 		t.Errorf("want one <desc> with the id aria-describedby names (%q), got %v", root.Attrs["aria-describedby"], descs)
 	}
@@ -107,7 +107,7 @@ func checkAccessible(t *testing.T, els []element, title string) {
 	}
 }
 
-var nan = math.NaN()
+var noValue = math.NaN()
 
 func TestLineChart(t *testing.T) {
 	c := chart{
@@ -115,22 +115,22 @@ func TestLineChart(t *testing.T) {
 		Title:      "Time to acknowledge",
 		Categories: []string{"Mar 2", "Mar 3", "Mar 4", "Mar 5", "Mar 6"},
 		Unit:       durationUnit(3600),
-		Series: []series{
-			{Name: "P0", Class: "s0", Values: []float64{300, 450, nan, 600, 900}},
-			{Name: "P1", Class: "s1", Values: []float64{nan, nan, 3600, nan, nan}},
+		Series: []chartSeries{
+			{Name: "P0", Class: "s0", Values: []float64{300, 450, noValue, 600, 900}},
+			{Name: "P1", Class: "s1", Values: []float64{noValue, noValue, 3600, noValue, noValue}},
 		},
 	}
 	els := parseSVG(t, string(c.lineChart()))
 	checkAccessible(t, els, "Time to acknowledge")
 	// A dot per value; P0's line breaks at its gap, P1's single value is
 	// a dot with no line through it.
-	if got := len(named(els, "circle", "s0")); got != 4 {
+	if got := len(elementsNamed(els, "circle", "s0")); got != 4 {
 		t.Errorf("P0: got %d dots, want 4", got)
 	}
-	if got := len(named(els, "circle", "s1")); got != 1 {
+	if got := len(elementsNamed(els, "circle", "s1")); got != 1 {
 		t.Errorf("P1: got %d dots, want 1", got)
 	}
-	paths := named(els, "path", "line")
+	paths := elementsNamed(els, "path", "line")
 	if len(paths) != 1 || paths[0].Attrs["class"] != "line s0" {
 		t.Fatalf("got lines %v, want P0's only", paths)
 	}
@@ -139,7 +139,7 @@ func TestLineChart(t *testing.T) {
 	}
 	// The largest value is an hour: the axis reads in minutes, 0 to 60.
 	var ticks []string
-	for _, e := range named(els, "text", "") {
+	for _, e := range elementsNamed(els, "text", "") {
 		if strings.HasSuffix(e.Text, " min") {
 			ticks = append(ticks, e.Text)
 		}
@@ -147,10 +147,10 @@ func TestLineChart(t *testing.T) {
 	if want := []string{"0 min", "20 min", "40 min", "60 min"}; !reflect.DeepEqual(ticks, want) {
 		t.Errorf("y ticks: got %q, want %q", ticks, want)
 	}
-	if got := named(els, "circle", "s1")[0].Tip; got != "Mar 4 · P1: 1h" {
+	if got := elementsNamed(els, "circle", "s1")[0].Tip; got != "Mar 4 · P1: 1h" {
 		t.Errorf("P1's dot says %q, want %q", got, "Mar 4 · P1: 1h")
 	}
-	desc := named(els, "desc", "")[0].Text
+	desc := elementsNamed(els, "desc", "")[0].Text
 	if want := "P0: Mar 2 5m, Mar 3 7m, Mar 4 no value, Mar 5 10m, Mar 6 15m."; !strings.Contains(desc, want) {
 		t.Errorf("desc %q lacks %q", desc, want)
 	}
@@ -161,30 +161,30 @@ func TestStackedBars(t *testing.T) {
 		ID:         "volume",
 		Title:      "Alerts per day",
 		Categories: []string{"Mar 2", "Mar 3", "Mar 4"},
-		Unit:       count,
-		Series: []series{
+		Unit:       countUnit,
+		Series: []chartSeries{
 			{Name: "P0", Class: "s0", Values: []float64{2, 0, 1}},
 			{Name: "P1", Class: "s1", Values: []float64{3, 0, 0}},
 		},
 	}
 	els := parseSVG(t, string(c.stackedBars()))
 	checkAccessible(t, els, "Alerts per day")
-	bars := named(els, "rect", "bar")
+	bars := elementsNamed(els, "rect", "bar")
 	if len(bars) != 3 { // zeros draw nothing
 		t.Fatalf("got %d bar segments, want 3", len(bars))
 	}
 	// Mar 2's P1 segment sits on its P0 segment.
 	p0, p1 := bars[0], bars[1]
-	if p0.Attrs["x"] != p1.Attrs["x"] || number(t, p1, "y") >= number(t, p0, "y") {
+	if p0.Attrs["x"] != p1.Attrs["x"] || numAttr(t, p1, "y") >= numAttr(t, p0, "y") {
 		t.Errorf("Mar 2: P0 at x=%s y=%s, P1 at x=%s y=%s; want P1 stacked on P0", p0.Attrs["x"], p0.Attrs["y"], p1.Attrs["x"], p1.Attrs["y"])
 	}
 	// A legend for the two series.
-	if got := len(named(els, "rect", "s0")) + len(named(els, "rect", "s1")) - len(bars); got != 2 {
+	if got := len(elementsNamed(els, "rect", "s0")) + len(elementsNamed(els, "rect", "s1")) - len(bars); got != 2 {
 		t.Errorf("got %d legend keys, want 2", got)
 	}
 	// Five alerts on the tallest day: ticks of two up to six.
 	var ticks []string
-	for _, e := range named(els, "text", "") {
+	for _, e := range elementsNamed(els, "text", "") {
 		if e.Attrs["text-anchor"] == "end" {
 			ticks = append(ticks, e.Text)
 		}
@@ -199,8 +199,8 @@ func TestHorizontalBars(t *testing.T) {
 		ID:         "load",
 		Title:      "Pages per person",
 		Categories: []string{"alice", "<script>alert(1)</script>"},
-		Unit:       count,
-		Series: []series{
+		Unit:       countUnit,
+		Series: []chartSeries{
 			{Name: "Day", Class: "daytime", Values: []float64{3, 1}},
 			{Name: "At night", Class: "night", Values: []float64{2, 0}},
 		},
@@ -208,24 +208,24 @@ func TestHorizontalBars(t *testing.T) {
 	doc := string(c.horizontalBars())
 	els := parseSVG(t, doc)
 	checkAccessible(t, els, "Pages per person")
-	if got := len(named(els, "rect", "bar")); got != 3 {
+	if got := len(elementsNamed(els, "rect", "bar")); got != 3 {
 		t.Errorf("got %d bar segments, want 3 (alice day and night, the other's day)", got)
 	}
-	if got := len(named(els, "rect", "night")); got != 2 { // alice's segment and the legend's key
+	if got := len(elementsNamed(els, "rect", "night")); got != 2 { // alice's segment and the legend's key
 		t.Errorf("got %d night rects, want 2", got)
 	}
 	if strings.Contains(doc, "<script") {
 		t.Errorf("a label is not escaped:\n%s", doc)
 	}
 	found := false
-	for _, e := range named(els, "text", "") {
+	for _, e := range elementsNamed(els, "text", "") {
 		found = found || e.Text == "<script>alert(1)</script>"
 	}
 	if !found {
 		t.Errorf("the escaped label does not read back as the name:\n%s", doc)
 	}
 	var totals []string
-	for _, e := range named(els, "text", "value") {
+	for _, e := range elementsNamed(els, "text", "value") {
 		totals = append(totals, e.Text)
 	}
 	if want := []string{"5", "1"}; !reflect.DeepEqual(totals, want) {
@@ -234,22 +234,22 @@ func TestHorizontalBars(t *testing.T) {
 }
 
 func TestChartNoData(t *testing.T) {
-	empty := chart{ID: "e", Title: "Nothing", Categories: []string{"Mar 2", "Mar 3"}, Unit: count,
-		Series: []series{{Name: "P0", Class: "s0", Values: []float64{0, nan}}}}
+	empty := chart{ID: "e", Title: "Nothing", Categories: []string{"Mar 2", "Mar 3"}, Unit: countUnit,
+		Series: []chartSeries{{Name: "P0", Class: "s0", Values: []float64{0, noValue}}}}
 	for name, draw := range map[string]func() string{
 		"line":       func() string { return string(empty.lineChart()) },
 		"stacked":    func() string { return string(empty.stackedBars()) },
 		"horizontal": func() string { return string(empty.horizontalBars()) },
-		"no series":  func() string { return string(chart{ID: "n", Title: "Nothing", Unit: count}.horizontalBars()) },
+		"no series":  func() string { return string(chart{ID: "n", Title: "Nothing", Unit: countUnit}.horizontalBars()) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			els := parseSVG(t, draw())
 			checkAccessible(t, els, "Nothing")
-			notes := named(els, "text", "empty")
+			notes := elementsNamed(els, "text", "empty")
 			if len(notes) != 1 || notes[0].Text != "No data" {
 				t.Errorf("want one No data note, got %v", notes)
 			}
-			if n := len(named(els, "rect", "")) + len(named(els, "circle", "")) + len(named(els, "path", "")); n != 0 {
+			if n := len(elementsNamed(els, "rect", "")) + len(elementsNamed(els, "circle", "")) + len(elementsNamed(els, "path", "")); n != 0 {
 				t.Errorf("got %d shapes, want none", n)
 			}
 		})
@@ -257,15 +257,15 @@ func TestChartNoData(t *testing.T) {
 }
 
 func TestTitlesAreEscaped(t *testing.T) {
-	c := chart{ID: `x"><script>`, Title: `Noise of <script>alert(1)</script> & "co"`, Categories: []string{"<b>"}, Unit: count,
-		Series: []series{{Name: "<i>", Class: `s0"><script>`, Values: []float64{1}}}}
+	c := chart{ID: `x"><script>`, Title: `Noise of <script>alert(1)</script> & "co"`, Categories: []string{"<b>"}, Unit: countUnit,
+		Series: []chartSeries{{Name: "<i>", Class: `s0"><script>`, Values: []float64{1}}}}
 	doc := string(c.stackedBars())
 	if strings.Contains(doc, "<script") || strings.Contains(doc, "<b>") || strings.Contains(doc, "<i>") {
 		t.Fatalf("markup got through:\n%s", doc)
 	}
 	els := parseSVG(t, doc)
 	checkAccessible(t, els, `Noise of <script>alert(1)</script> & "co"`)
-	if bar := named(els, "rect", "bar")[0]; bar.Tip != "<b> · <i>: 1" {
+	if bar := elementsNamed(els, "rect", "bar")[0]; bar.Tip != "<b> · <i>: 1" {
 		t.Errorf("bar title reads %q", bar.Tip)
 	}
 }

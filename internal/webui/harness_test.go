@@ -6,6 +6,7 @@ import (
 	"html"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -74,9 +75,10 @@ type testUI struct {
 }
 
 // newTestUI builds the services the way internal/app does, minus chat,
-// jobs (nothing is sent, no reminder runs) and insights (tests that want
-// them set UI.Insights first), and serves the UI until the test ends.
-func newTestUI(t *testing.T) *testUI {
+// jobs (nothing is sent, no reminder runs) and insights, and serves the
+// UI until the test ends. Each configure func may change the UI (set
+// UI.Insights over tu.Store…) before it serves anything.
+func newTestUI(t *testing.T, configure ...func(tu *testUI)) *testUI {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -130,6 +132,10 @@ func newTestUI(t *testing.T) *testUI {
 		Logger:    log,
 		LivePoll:  20 * time.Millisecond,
 	}
+	tu := &testUI{t: t, URL: base, UI: ui, Store: store, Config: cfg, RunbookDir: runbookDir}
+	for _, c := range configure {
+		c(tu)
+	}
 	srv := httptest.NewUnstartedServer(ui.Handler())
 	srv.Listener.Close()
 	srv.Listener = ln
@@ -137,7 +143,7 @@ func newTestUI(t *testing.T) *testUI {
 	// Live streams end first, or Close would wait for them.
 	t.Cleanup(srv.Close)
 	t.Cleanup(ui.Shutdown)
-	return &testUI{t: t, URL: base, UI: ui, Store: store, Config: cfg, RunbookDir: runbookDir}
+	return tu
 }
 
 // testLogWriter sends log lines to the test's log.
@@ -249,7 +255,7 @@ func (b *browser) login(username, password, next string) (*http.Response, string
 	}
 	_, page := b.get(path)
 	form := url.Values{"username": {username}, "password": {password}, "csrf": {csrfToken(b.t, page)}}
-	if m := regexp.MustCompile(`name="next" value="([^"]*)"`).FindStringSubmatch(page); m != nil {
+	if m := nextField.FindStringSubmatch(page); m != nil {
 		form.Set("next", html.UnescapeString(m[1]))
 	}
 	return b.send(http.MethodPost, "/login", form, true)
@@ -266,9 +272,7 @@ func (b *browser) get(path string) (*http.Response, string) {
 func (b *browser) post(path string, form url.Values) (*http.Response, string) {
 	b.t.Helper()
 	withToken := url.Values{}
-	for k, v := range form {
-		withToken[k] = v
-	}
+	maps.Copy(withToken, form)
 	withToken.Set("csrf", b.CSRF)
 	return b.send(http.MethodPost, path, withToken, true)
 }
@@ -304,7 +308,10 @@ func (b *browser) send(method, path string, form url.Values, follow bool) (*http
 	return resp, string(data)
 }
 
-var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+var (
+	csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	nextField = regexp.MustCompile(`name="next" value="([^"]*)"`)
+)
 
 // csrfToken is the CSRF token in a page's forms.
 func csrfToken(t *testing.T, page string) string {

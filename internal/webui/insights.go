@@ -54,10 +54,10 @@ type insightsData struct {
 	Unset, Invalid bool
 
 	Report    *insights.Report
-	Per       string // "day" or "week": what a point of the series covers
-	Total     summary
-	ByLevel   []namedSummary
-	ByService []namedSummary
+	Per       string // "day" or "week": what a point of the chartSeries covers
+	Total     summaryView
+	ByLevel   []namedSummaryView
+	ByService []namedSummaryView
 	Rules     []ruleRow
 	Charts    insightCharts
 }
@@ -66,11 +66,11 @@ type insightCharts struct {
 	MTTA, MTTR, Volume, Noisiest, Load template.HTML
 }
 
-// summary shows an insights.Summary the way people read it.
-type summary struct{ insights.Summary }
+// summaryView shows an insights.Summary the way people read it.
+type summaryView struct{ insights.Summary }
 
 // Rate is the ack rate as a percentage, "—" with no alerts.
-func (s summary) Rate() string {
+func (s summaryView) Rate() string {
 	if s.Alerts == 0 {
 		return "—"
 	}
@@ -78,7 +78,7 @@ func (s summary) Rate() string {
 }
 
 // TTA is the mean time to acknowledge, "—" with nothing acked.
-func (s summary) TTA() string {
+func (s summaryView) TTA() string {
 	if s.Acked == 0 {
 		return "—"
 	}
@@ -86,30 +86,29 @@ func (s summary) TTA() string {
 }
 
 // TTR is the mean time to resolve, "—" with nothing resolved.
-func (s summary) TTR() string {
+func (s summaryView) TTR() string {
 	if s.Resolved == 0 {
 		return "—"
 	}
 	return shortDuration(s.MTTR)
 }
 
-type namedSummary struct {
+type namedSummaryView struct {
 	Name string
-	summary
+	summaryView
 }
 
 // ruleRow is a row of the noisiest rules, with a link to its alerts.
 type ruleRow struct {
-	summary
-	Name    string
-	Shown   string // the name, or a placeholder for alerts without one
+	summaryView
+	Shown   string // the alertname, or a placeholder for alerts without one
 	Service string
 	Noise   int
 	Link    string
 }
 
-// noName stands for a rule whose alerts carry no alertname.
-const noName = "(no alertname)"
+// noAlertname stands for a rule whose alerts carry no alertname.
+const noAlertname = "(no alertname)"
 
 func (u *UI) insights(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	d := &insightsData{Ranges: insightRanges}
@@ -177,15 +176,15 @@ func (d *insightsData) fill(rep *insights.Report) {
 	if rep.Bucket >= 7*24*time.Hour {
 		d.Per = "week"
 	}
-	d.Total = summary{rep.Total}
+	d.Total = summaryView{rep.Total}
 	for _, s := range rep.ByLevel {
-		d.ByLevel = append(d.ByLevel, namedSummary{s.Name, summary{s.Summary}})
+		d.ByLevel = append(d.ByLevel, namedSummaryView{s.Name, summaryView{s.Summary}})
 	}
 	for _, s := range rep.ByService {
-		d.ByService = append(d.ByService, namedSummary{s.Name, summary{s.Summary}})
+		d.ByService = append(d.ByService, namedSummaryView{s.Name, summaryView{s.Summary}})
 	}
 	for _, rule := range rep.Noisiest {
-		d.Rules = append(d.Rules, ruleRow{summary: summary{rule.Summary}, Name: rule.Name, Shown: cmp.Or(rule.Name, noName),
+		d.Rules = append(d.Rules, ruleRow{summaryView: summaryView{rule.Summary}, Shown: cmp.Or(rule.Name, noAlertname),
 			Service: rule.Service, Noise: rule.Noise, Link: alertsMatching(rule.Name)})
 	}
 	days := make([]string, len(rep.Series))
@@ -228,7 +227,7 @@ func (d *insightsData) durationChart(id, title string, days []string, of func(in
 	c := chart{ID: id, Title: title, Categories: days}
 	most := 0.0
 	for _, l := range d.levels() {
-		s := series{Name: d.Report.LevelNames[l], Class: levelClass(l), Values: make([]float64, len(days))}
+		s := chartSeries{Name: d.Report.LevelNames[l], Class: levelClass(l), Values: make([]float64, len(days))}
 		seen := false
 		for i, p := range d.Report.Series {
 			s.Values[i] = math.NaN()
@@ -247,9 +246,9 @@ func (d *insightsData) durationChart(id, title string, days []string, of func(in
 
 // volumeChart stacks each bucket's alerts by severity.
 func (d *insightsData) volumeChart(days []string) template.HTML {
-	c := chart{ID: "volume", Title: "Alerts per " + d.Per + " by severity", Categories: days, Unit: count}
+	c := chart{ID: "volume", Title: "Alerts per " + d.Per + " by severity", Categories: days, Unit: countUnit}
 	for _, l := range d.levels() {
-		s := series{Name: d.Report.LevelNames[l], Class: levelClass(l), Values: make([]float64, len(days))}
+		s := chartSeries{Name: d.Report.LevelNames[l], Class: levelClass(l), Values: make([]float64, len(days))}
 		total := 0
 		for i, p := range d.Report.Series {
 			s.Values[i] = float64(p.ByLevel[l])
@@ -268,7 +267,7 @@ const chartedRules = 10
 
 // noisiestChart shows each noisy rule's noise as what makes it up.
 func (d *insightsData) noisiestChart() template.HTML {
-	c := chart{ID: "noisiest", Title: "The noisiest rules: what fired, auto-resolved unacked, flapped", Unit: count, Series: []series{
+	c := chart{ID: "noisiest", Title: "The noisiest rules: what fired, auto-resolved unacked, flapped", Unit: countUnit, Series: []chartSeries{
 		{Name: "Fired", Class: "fires"},
 		{Name: "Auto-resolved unacked", Class: "auto"},
 		{Name: "Flapped", Class: "flaps"},
@@ -284,7 +283,7 @@ func (d *insightsData) noisiestChart() template.HTML {
 
 // loadChart shows each person's pages, the night ones apart.
 func loadChart(load []insights.Load) template.HTML {
-	c := chart{ID: "load", Title: "Pages per person", Unit: count, Series: []series{
+	c := chart{ID: "load", Title: "Pages per person", Unit: countUnit, Series: []chartSeries{
 		{Name: "Day", Class: "daytime"},
 		{Name: "Night", Class: "night"},
 	}}

@@ -79,8 +79,8 @@ func newInsightsUI(t *testing.T) *testUI {
 	return tu
 }
 
-// card is how a totals card shows its number.
-func card(title, stat string) string {
+// insightsCard is how a totals card shows its number.
+func insightsCard(title, stat string) string {
 	return "<h3>" + title + `</h3><p class="stat">` + stat + "</p>"
 }
 
@@ -92,12 +92,12 @@ func TestInsightsPage(t *testing.T) {
 		t.Fatalf("status %d:\n%s", resp.StatusCode, body)
 	}
 	want := []string{
-		card("Alerts", "4"),
-		card("Ack rate", "50%"), // 1 and 2 of 4
-		card("Mean time to ack", "5m"),
-		card("Mean time to resolve", "8m"), // 20m, 3m, 2m: 8m20s
-		card("Auto-resolved unacked", "2"),
-		card("Flaps", "1"),
+		insightsCard("Alerts", "4"),
+		insightsCard("Ack rate", "50%"), // 1 and 2 of 4
+		insightsCard("Mean time to ack", "5m"),
+		insightsCard("Mean time to resolve", "8m"), // 20m, 3m, 2m: 8m20s
+		insightsCard("Auto-resolved unacked", "2"),
+		insightsCard("Flaps", "1"),
 		// Five charts, each an image with a title.
 		`aria-label="Mean time to acknowledge, per day"`,
 		`aria-label="Mean time to resolve, per day"`,
@@ -145,7 +145,7 @@ func TestInsightsFilters(t *testing.T) {
 			query: url.Values{"range": {"7d"}, "service": {"db"}, "severity": {"p0"}},
 			// 1 and 2 only; the load stays everyone's.
 			status: http.StatusOK,
-			want: []string{card("Alerts", "2"), card("Ack rate", "100%"), card("Mean time to resolve", "20m"),
+			want: []string{insightsCard("Alerts", "2"), insightsCard("Ack rate", "100%"), insightsCard("Mean time to resolve", "20m"),
 				`<option value="7d" selected>`, `<option value="db" selected>`, `<option value="P0" selected>`,
 				`<tr><td>alice</td><td class="num">2</td><td class="num">1</td></tr>`},
 		},
@@ -153,7 +153,7 @@ func TestInsightsFilters(t *testing.T) {
 			name:   "a service without alerts stays chosen",
 			query:  url.Values{"service": {"nosuch"}},
 			status: http.StatusOK,
-			want:   []string{card("Alerts", "0"), card("Ack rate", "—"), `<option value="nosuch" selected>`, "No data", "No alerts fired."},
+			want:   []string{insightsCard("Alerts", "0"), insightsCard("Ack rate", "—"), `<option value="nosuch" selected>`, "No data", "No alerts fired."},
 		},
 		{
 			name:   "unknown range",
@@ -208,7 +208,7 @@ func TestInsightsFromStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, body := tu.signIn(klaxon.RoleViewer).get("/insights")
-	for _, w := range []string{card("Alerts", "1"), card("Ack rate", "100%"), `<option value="db">db</option>`} {
+	for _, w := range []string{insightsCard("Alerts", "1"), insightsCard("Ack rate", "100%"), `<option value="db">db</option>`} {
 		if !strings.Contains(body, w) {
 			t.Errorf("page lacks %s:\n%s", w, body)
 		}

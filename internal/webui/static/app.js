@@ -12,22 +12,30 @@
   function live(main) {
     let pending = null;
     let busy = false;
-    let paused = null; // the note shown while a form holds updates back
+    let note = null; // a word on why the page is not updating
 
     // refresh fetches this page again and swaps its <main> in, unless the
     // person is filling in a form on it: then it tries again later.
     async function refresh() {
       pending = null;
-      if (busy || editing(main)) {
-        showPaused(true);
+      if (busy) { // one fetch at a time; this change comes after it
+        pending = setTimeout(refresh, 250);
+        return;
+      }
+      if (editing(main)) {
+        showNote("Live updates wait until you finish the form.");
         pending = setTimeout(refresh, 2000);
         return;
       }
-      showPaused(false);
+      showNote(null);
       busy = true;
       try {
         const resp = await fetch(location.href, { credentials: "same-origin", headers: { "X-Klaxon-Live": "1" } });
-        if (resp.redirected || !resp.ok) return; // signed out, or a problem: keep what is shown
+        if (resp.redirected && new URL(resp.url).pathname === "/login") {
+          showNote("You were signed out: reload the page to sign in again.");
+          return;
+        }
+        if (resp.redirected || !resp.ok) return; // a problem: keep what is shown
         const doc = new DOMParser().parseFromString(await resp.text(), "text/html");
         const fresh = doc.getElementById("main");
         if (fresh && !editing(main)) {
@@ -45,28 +53,52 @@
       }
     }
 
-    function showPaused(on) {
-      if (on && !paused) {
-        paused = document.createElement("p");
-        paused.className = "live-paused";
-        paused.setAttribute("role", "status");
-        paused.textContent = "Live updates wait until you finish the form.";
-        document.body.appendChild(paused);
-      } else if (!on && paused) {
-        paused.remove();
-        paused = null;
+    // showNote shows text in a corner of the page; null takes it away.
+    function showNote(text) {
+      if (text && !note) {
+        note = document.createElement("p");
+        note.className = "live-note";
+        note.setAttribute("role", "status");
+        document.body.appendChild(note);
+      }
+      if (text) {
+        note.textContent = text;
+      } else if (note) {
+        note.remove();
+        note = null;
       }
     }
 
-    const events = new EventSource("/events");
-    events.addEventListener("change", function () {
-      if (!pending) pending = setTimeout(refresh, 250);
-    });
-    events.addEventListener("open", function () {
-      document.documentElement.setAttribute("data-live-connected", "");
-    });
-    events.addEventListener("error", function () {
-      document.documentElement.removeAttribute("data-live-connected");
+    let events = null;
+    function connect() {
+      events = new EventSource("/events");
+      events.addEventListener("change", function () {
+        if (!pending) pending = setTimeout(refresh, 250);
+      });
+      events.addEventListener("open", function () {
+        document.documentElement.setAttribute("data-live-connected", "");
+      });
+      events.addEventListener("error", function () {
+        document.documentElement.removeAttribute("data-live-connected");
+      });
+    }
+    connect();
+
+    // A tab left in the background lets go of its stream: without HTTP/2 a
+    // browser keeps only six connections to a server, and a stream holds
+    // one for good. Coming back reconnects, and the first event refreshes.
+    let hiddenTimer = null;
+    document.addEventListener("visibilitychange", function () {
+      if (document.hidden) {
+        hiddenTimer = setTimeout(function () {
+          if (events) events.close();
+          events = null;
+          document.documentElement.removeAttribute("data-live-connected");
+        }, 60000);
+        return;
+      }
+      clearTimeout(hiddenTimer);
+      if (!events) connect();
     });
   }
 
