@@ -6,11 +6,16 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"testing"
 	"time"
 
+	"github.com/klaxon-oss/klaxon"
 	"github.com/klaxon-oss/klaxon/internal/app"
 	"github.com/klaxon-oss/klaxon/internal/config"
 	"github.com/klaxon-oss/klaxon/internal/httpapi"
@@ -127,4 +132,35 @@ type testWriter struct{ t testing.TB }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(string(p))
 	return len(p), nil
+}
+
+// browserSession is an HTTP client signed in to the web UI as a new
+// account with role, through the real sign-in form.
+func browserSession(t testing.TB, k *klaxonServer, username string, role klaxon.Role) *http.Client {
+	t.Helper()
+	const password = "correct horse battery staple"
+	if _, err := k.Client.AddUser(t.Context(), httpapi.UserRequest{Username: username, Role: role, Password: password}); err != nil {
+		t.Fatalf("add %s: %v", username, err)
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	resp, err := c.Get(k.URL + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(page)
+	if m == nil {
+		t.Fatalf("no csrf field on the sign-in page:\n%s", page)
+	}
+	resp, err = c.PostForm(k.URL+"/login", url.Values{"username": {username}, "password": {password}, "csrf": {string(m[1])}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/" {
+		t.Fatalf("sign in as %s: %s at %s", username, resp.Status, resp.Request.URL)
+	}
+	return c
 }

@@ -138,9 +138,20 @@ func TestLoginWithToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if code, _, errOut := asUser(t, s, cliPassword, "login", "--username", "carol", "--password-stdin"); code != 0 {
+		t.Fatalf("login: %q", errOut)
+	}
+	first, err := s.Client.Tokens(ctx, true)
+	if err != nil || len(first.Tokens) != 2 {
+		t.Fatalf("tokens: %+v, %v", first, err)
+	}
 	code, out, errOut := asUser(t, s, made.Token+"\n", "login", "--with-token")
 	if code != 0 || !strings.Contains(out, "as carol (viewer)") {
 		t.Fatalf("login --with-token: exit %d, %q %q", code, out, errOut)
+	}
+	// The token it replaced is revoked, not left behind.
+	if left, _ := s.Client.Tokens(ctx, true); len(left.Tokens) != 1 || left.Tokens[0].ID != made.ID {
+		t.Errorf("tokens after logging in again: %+v, want only the one made in the web UI", left)
 	}
 	if code, _, errOut = asUser(t, s, "", "ack", "1"); code == 0 || !strings.Contains(errOut, "needs the responder role; carol is a viewer") {
 		t.Errorf("ack as a viewer: exit %d, %q", code, errOut)

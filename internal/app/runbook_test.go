@@ -191,8 +191,8 @@ diagnostics:
 		t.Errorf("alert: exit %d\n%s%s", code, out, errOut)
 	}
 
-	// The page, filled for the alert.
-	resp, err := http.Get(k.URL + fmt.Sprintf("/runbooks/crashloop?alert=%d", id))
+	// The page, filled for the alert, for a signed-in viewer.
+	resp, err := browserSession(t, k, "victor", klaxon.RoleViewer).Get(k.URL + fmt.Sprintf("/runbooks/crashloop?alert=%d", id))
 	if err != nil {
 		t.Fatal(err)
 	}

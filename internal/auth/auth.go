@@ -106,6 +106,7 @@ func New(store klaxon.Store, opts Options) (*Service, error) {
 		sessionTTL:   opts.SessionTTL,
 		now:          opts.Now,
 		log:          opts.Logger,
+		failures:     newLoginLimiter(),
 	}
 	if s.sessionTTL == 0 {
 		s.sessionTTL = DefaultSessionTTL
@@ -116,7 +117,9 @@ func New(store klaxon.Store, opts Options) (*Service, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	s.failures = newLoginLimiter()
+	// Made now, so the first sign-in as an unknown username is not the
+	// slow one.
+	dummyHash()
 	for _, t := range opts.ConfigTokens {
 		if !validRole(t.Role) {
 			return nil, fmt.Errorf("api token %s: no role", t.Name)

@@ -41,8 +41,12 @@ type fakeIdP struct {
 	tweak  func(claims map[string]any) // changes the next ID token after the defaults
 }
 
+// idpKey signs every fake provider's ID tokens; one key, as making RSA
+// keys is slow.
+var idpKey = sync.OnceValues(func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) })
+
 func newFakeIdP(t *testing.T, c *clock) *fakeIdP {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	key, err := idpKey()
 	if err != nil {
 		t.Fatal(err)
 	}

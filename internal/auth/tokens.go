@@ -123,7 +123,7 @@ func (s *Service) RevokeToken(ctx context.Context, p *Principal, id int64) error
 		t, err := tx.DeleteAPIToken(ctx, id)
 		if err == nil && t.AccountID != p.AccountID && !p.Role.Allows(klaxon.RoleAdmin) {
 			// Rolled back; someone else's token is none of p's business.
-			err = klaxon.Errorf(klaxon.ENOTFOUND, "no API token %d", id)
+			err = klaxon.Errorf(klaxon.ENOTFOUND, "API token %d not found", id)
 		}
 		return err
 	})

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -123,53 +124,33 @@ pipe it in: klaxon login --with-token < token.txt`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			in := bufio.NewReader(g.stdin)
 			var (
-				saved savedToken
+				saved *savedToken
 				role  klaxon.Role
+				err   error
 			)
 			if withToken {
-				token, err := in.ReadString('\n')
-				token = strings.TrimSpace(token)
-				if token == "" {
-					return fmt.Errorf("--with-token: no token on stdin (%v)", err)
-				}
-				c := &httpapi.Client{BaseURL: g.server, Token: token}
-				me, err := c.Me(cmd.Context())
-				if err != nil {
-					return err
-				}
-				saved, role = savedToken{Token: token, Username: me.Name, TokenID: tokenID(cmd, c, token)}, me.Role
+				saved, role, err = g.checkToken(cmd.Context(), in)
 			} else {
-				if username == "" {
-					var err error
-					if username, err = g.prompt(in, "Username: "); err != nil {
-						return err
-					}
-				}
-				password, err := g.readPassword(cmd, in, "Password: ", passwordStdin)
-				if err != nil {
-					return err
-				}
-				if tokenName == "" {
-					tokenName = defaultTokenName()
-				}
-				t, err := (&httpapi.Client{BaseURL: g.server}).Login(cmd.Context(), httpapi.LoginRequest{
-					Username: username, Password: password, TokenName: tokenName, ExpiresIn: expiresIn,
-				})
-				if err != nil {
-					return err
-				}
-				saved, role = savedToken{Token: t.Token, Username: t.Username, TokenID: t.ID}, t.Role
+				saved, role, err = g.signIn(cmd, in, httpapi.LoginRequest{Username: username, TokenName: tokenName, ExpiresIn: expiresIn}, passwordStdin)
+			}
+			if err != nil {
+				return err
 			}
 			creds, err := loadCredentials()
 			if err != nil {
 				return err
 			}
-			creds.Servers[serverKey(g.server)] = saved
+			key := serverKey(g.server)
+			if old, ok := creds.Servers[key]; ok && old.TokenID != 0 && old.Token != saved.Token {
+				// Replaced, the old token would only linger on the server.
+				(&httpapi.Client{BaseURL: g.server, Token: old.Token}).RevokeToken(cmd.Context(), old.TokenID)
+			}
+			creds.Servers[key] = *saved
 			path, err := creds.save()
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(g.stdout, "Signed in to %s as %s (%s). Token %s saved in %s.\n", serverKey(g.server), saved.Username, role, saved.Token[:min(8, len(saved.Token))], path)
+			fmt.Fprintf(g.stdout, "Signed in to %s as %s (%s). Token %s saved in %s.\n", key, saved.Username, role, hint(saved.Token), path)
 			return nil
 		},
 	}
@@ -182,6 +163,45 @@ pipe it in: klaxon login --with-token < token.txt`,
 	return cmd
 }
 
+// signIn asks for what req lacks (username, password) and makes a token.
+func (g *globals) signIn(cmd *cobra.Command, in *bufio.Reader, req httpapi.LoginRequest, passwordStdin bool) (*savedToken, klaxon.Role, error) {
+	var err error
+	if req.Username == "" {
+		if req.Username, err = g.prompt(in, "Username: "); err != nil {
+			return nil, 0, err
+		}
+	}
+	if req.Password, err = g.readPassword(cmd, in, "Password: ", passwordStdin); err != nil {
+		return nil, 0, err
+	}
+	if req.TokenName == "" {
+		req.TokenName = defaultTokenName()
+	}
+	t, err := (&httpapi.Client{BaseURL: g.server}).Login(cmd.Context(), req)
+	if err != nil {
+		return nil, 0, err
+	}
+	return &savedToken{Token: t.Token, Username: t.Username, TokenID: t.ID}, t.Role, nil
+}
+
+// checkToken reads a token from stdin and asks the server whose it is.
+func (g *globals) checkToken(ctx context.Context, in *bufio.Reader) (*savedToken, klaxon.Role, error) {
+	token, err := in.ReadString('\n')
+	token = strings.TrimSpace(token)
+	if token == "" {
+		return nil, 0, fmt.Errorf("--with-token: no token on stdin (%v)", err)
+	}
+	c := &httpapi.Client{BaseURL: g.server, Token: token}
+	me, err := c.Me(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	return &savedToken{Token: token, Username: me.Name, TokenID: tokenID(ctx, c, token)}, me.Role, nil
+}
+
+// hint is how much of a token is shown: what the server keeps of it.
+func hint(token string) string { return token[:min(8, len(token))] }
+
 func defaultTokenName() string {
 	host, err := os.Hostname()
 	if err != nil || host == "" {
@@ -192,8 +212,8 @@ func defaultTokenName() string {
 
 // tokenID finds the ID of a token made elsewhere by its hint, so logout
 // can revoke it; 0 if it is not one token of the caller's.
-func tokenID(cmd *cobra.Command, c *httpapi.Client, token string) int64 {
-	list, err := c.Tokens(cmd.Context(), false)
+func tokenID(ctx context.Context, c *httpapi.Client, token string) int64 {
+	list, err := c.Tokens(ctx, false)
 	if err != nil {
 		return 0 // a configured token: nothing to revoke
 	}
@@ -271,7 +291,7 @@ func newLogout(g *globals) *cobra.Command {
 			if _, err := creds.save(); err != nil {
 				return err
 			}
-			fmt.Fprintf(g.stdout, "Signed out of %s; token %s %s.\n", key, saved.Token[:min(8, len(saved.Token))], revoked)
+			fmt.Fprintf(g.stdout, "Signed out of %s; token %s %s.\n", key, hint(saved.Token), revoked)
 			return nil
 		},
 	}

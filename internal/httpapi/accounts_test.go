@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/klaxon-oss/klaxon"
 	"github.com/klaxon-oss/klaxon/internal/alerting"
@@ -25,11 +26,14 @@ const (
 // tokens of each role, and accounts' tokens from store.
 func testAuth(t *testing.T, store klaxon.Store) *auth.Service {
 	t.Helper()
-	svc, err := auth.New(store, auth.Options{ConfigTokens: []auth.ConfigToken{
-		{Name: "ops-cli", Token: apiToken, Role: klaxon.RoleAdmin},
-		{Name: "dashboard", Token: viewerToken, Role: klaxon.RoleViewer},
-		{Name: "pager", Token: responderToken, Role: klaxon.RoleResponder},
-	}})
+	svc, err := auth.New(store, auth.Options{
+		ConfigTokens: []auth.ConfigToken{
+			{Name: "ops-cli", Token: apiToken, Role: klaxon.RoleAdmin},
+			{Name: "dashboard", Token: viewerToken, Role: klaxon.RoleViewer},
+			{Name: "pager", Token: responderToken, Role: klaxon.RoleResponder},
+		},
+		Now: func() time.Time { return testNow },
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
