@@ -13,6 +13,7 @@ import (
 	"github.com/klaxon-oss/klaxon"
 	"github.com/klaxon-oss/klaxon/internal/cli"
 	"github.com/klaxon-oss/klaxon/internal/httpapi"
+	"github.com/klaxon-oss/klaxon/internal/pgtest"
 )
 
 // cliPassword is every account's password in these tests.
@@ -38,8 +39,13 @@ func isolateCredentials(t *testing.T) string {
 }
 
 func TestLoginLogoutCLI(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testLoginLogoutCLI(t, "") })
+	t.Run("postgres", func(t *testing.T) { testLoginLogoutCLI(t, pgtest.URL(t)) })
+}
+
+func testLoginLogoutCLI(t *testing.T, database string) {
 	creds := isolateCredentials(t)
-	s := startKlaxon(t, serverOptions{})
+	s := startKlaxon(t, serverOptions{database: database})
 	post(t, s.URL+"/api/v1/ingest/alertmanager", fixture(t, "am-webhook-v4-firing.json"), bearer(amToken)...)
 	list, err := s.Client.Alerts(context.Background(), "", 0)
 	if err != nil || len(list.Alerts) == 0 {
