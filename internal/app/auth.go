@@ -15,10 +15,11 @@ import (
 // session length and single sign-on.
 func newAuth(cfg *config.Config, store klaxon.Store, now func() time.Time, log *slog.Logger) (*auth.Service, error) {
 	opts := auth.Options{
-		BaseURL:    cfg.URL,
-		SessionTTL: cfg.Auth.SessionTTL,
-		Now:        now,
-		Logger:     log.With("component", "auth"),
+		BaseURL:        cfg.URL,
+		SessionTTL:     cfg.Auth.SessionTTL,
+		TrustedProxies: cfg.Auth.Prefixes(),
+		Now:            now,
+		Logger:         log.With("component", "auth"),
 	}
 	for _, t := range cfg.APITokens {
 		opts.ConfigTokens = append(opts.ConfigTokens, auth.ConfigToken{Name: t.Name, Token: string(t.Token), Role: t.Role})

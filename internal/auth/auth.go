@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -57,8 +58,11 @@ type Options struct {
 	BaseURL    string
 	SessionTTL time.Duration // default 12h
 	OIDC       *OIDC         // nil: password sign-in only
-	Now        func() time.Time
-	Logger     *slog.Logger
+	// TrustedProxies may say who the client is (X-Forwarded-For); see
+	// ClientAddr.
+	TrustedProxies []netip.Prefix
+	Now            func() time.Time
+	Logger         *slog.Logger
 }
 
 // NewAccount is what creating an account takes.
@@ -93,6 +97,7 @@ type Service struct {
 	log        *slog.Logger
 	failures   *loginLimiter
 	oidc       *oidcClient // nil: no single sign-on
+	proxies    []netip.Prefix
 }
 
 // New returns a Service. OIDC discovery happens on first use, so a down
@@ -107,6 +112,7 @@ func New(store klaxon.Store, opts Options) (*Service, error) {
 		now:          opts.Now,
 		log:          opts.Logger,
 		failures:     newLoginLimiter(),
+		proxies:      opts.TrustedProxies,
 	}
 	if s.sessionTTL == 0 {
 		s.sessionTTL = DefaultSessionTTL

@@ -1,8 +1,11 @@
 package config
 
 import (
+	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/klaxon-oss/klaxon"
@@ -17,6 +20,35 @@ type Auth struct {
 	// SessionTTL is how long a browser stays signed in (12h by default).
 	SessionTTL time.Duration `yaml:"session_ttl"`
 	OIDC       *OIDC         `yaml:"oidc,omitempty"`
+	// TrustedProxies are the addresses or CIDR ranges of reverse proxies
+	// in front of Klaxon. Failed sign-ins are counted per client address:
+	// from these, the client is read from X-Forwarded-For instead, so one
+	// guesser cannot lock everyone behind the proxy out.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// Prefixes returns TrustedProxies parsed; Validate has checked them.
+func (a Auth) Prefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range a.TrustedProxies {
+		if p, err := parsePrefix(s); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// parsePrefix reads a CIDR range or a single address.
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
 // OIDC is single sign-on through an OpenID Connect identity provider.
@@ -65,6 +97,11 @@ func (c *Config) setAuthDefaults() {
 func (c *Config) validateAuth(d *doc) {
 	if c.Auth.SessionTTL < minSessionTTL {
 		d.addf("auth.session_ttl", "must be at least %s (got %s)", minSessionTTL, c.Auth.SessionTTL)
+	}
+	for i, s := range c.Auth.TrustedProxies {
+		if _, err := parsePrefix(s); err != nil {
+			d.addf(fmt.Sprintf("auth.trusted_proxies[%d]", i), "%q: want an address or a CIDR range like 10.0.0.0/8", s)
+		}
 	}
 	o := c.Auth.OIDC
 	if o == nil {

@@ -72,6 +72,8 @@ func TestValidateAuth(t *testing.T) {
 			`test.yaml:4: api_tokens[0].role: "boss": want viewer, responder or admin`},
 		{"session too short", "auth:\n  session_ttl: 1m\n",
 			`test.yaml:2: auth.session_ttl: must be at least 5m0s (got 1m0s)`},
+		{"bad trusted proxy", "auth:\n  trusted_proxies: [10.0.0.0/8, proxy.internal]\n",
+			`test.yaml:2: auth.trusted_proxies[1]: "proxy.internal": want an address or a CIDR range like 10.0.0.0/8`},
 		{"unknown auth key", "auth:\n  sessions: 1h\n",
 			`test.yaml:2: auth.sessions: unknown key`},
 		{"oidc without url", "auth:\n  oidc:\n    issuer: https://id.example.org\n    client_id: k\n    client_secret: s\n    default_role: viewer\n",

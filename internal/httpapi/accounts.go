@@ -123,7 +123,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	a, err := s.Auth.Login(r.Context(), req.Username, req.Password, r.RemoteAddr)
+	a, err := s.Auth.Login(r.Context(), req.Username, req.Password, s.Auth.ClientAddr(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -115,7 +115,7 @@ func (u *UI) changePassword(w http.ResponseWriter, r *http.Request, p *auth.Prin
 	}
 	// The current password proves it is the person, not someone at their
 	// unlocked screen; Login also rate-limits guesses.
-	a, err := u.Auth.Login(r.Context(), p.Name, current, remoteHost(r))
+	a, err := u.Auth.Login(r.Context(), p.Name, current, u.Auth.ClientAddr(r))
 	if klaxon.ErrorCode(err) == klaxon.EUNAUTHORIZED {
 		err = klaxon.Errorf(klaxon.EINVALID, "Your current password is not right.")
 	}

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
-	"net"
 	"net/http"
 	"strings"
 
@@ -76,7 +75,7 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 		u.renderLogin(w, r, http.StatusBadRequest, f, "Enter your username and password.")
 		return
 	}
-	a, err := u.Auth.Login(r.Context(), f.Username, password, remoteHost(r))
+	a, err := u.Auth.Login(r.Context(), f.Username, password, u.Auth.ClientAddr(r))
 	if err == nil {
 		err = u.Auth.StartSession(r.Context(), w, a)
 	}
@@ -89,15 +88,6 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 	default:
 		u.fail(w, r, nil, err)
 	}
-}
-
-// remoteHost is the address failed sign-ins are counted against.
-func remoteHost(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // nextPath is where to go after signing in: next if it is a path on this
