@@ -135,4 +135,8 @@ type AlertFact struct {
 type ChangeMark struct {
 	AlertEvent int64 // highest alert_events ID
 	Timeline   int64 // highest incident_timeline ID
+	// Recent counts the rows among the last IDs of both: IDs are handed
+	// out before commit, so on PostgreSQL a lower one may become visible
+	// after a higher one without moving either maximum.
+	Recent int64
 }

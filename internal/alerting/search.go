@@ -55,9 +55,11 @@ type Page struct {
 }
 
 // Search lists the alerts a query selects, newest first. Equality
-// matchers and the other filters are the store's, which answers them from
-// its indexes; the other matchers are applied here to further store pages,
-// reading at most maxSearchScan alerts per call.
+// matchers and the other filters go to the store, which answers them from
+// its indexes or in SQL; the other matchers are applied here to further
+// store pages, reading at most maxSearchScan alerts per call. (Free text is
+// the store's too: a rare term is a scan of the table in SQL, see
+// docs/benchmarks.md.)
 func (s *Service) Search(ctx context.Context, q Query) (Page, error) {
 	limit := q.Limit
 	switch {

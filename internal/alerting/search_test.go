@@ -3,6 +3,7 @@ package alerting_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -11,6 +12,10 @@ import (
 
 	"github.com/klaxon-oss/klaxon"
 	"github.com/klaxon-oss/klaxon/internal/alerting"
+	"github.com/klaxon-oss/klaxon/internal/pgtest"
+	"github.com/klaxon-oss/klaxon/internal/postgres"
+	"github.com/klaxon-oss/klaxon/internal/sqlite"
+	"github.com/klaxon-oss/klaxon/internal/storetest"
 )
 
 // countingStore counts the alerts the service reads through Alerts.
@@ -56,7 +61,7 @@ func pageIDs(p alerting.Page) []int64 {
 }
 
 // matchers parses Prometheus label matchers, as the UI and the API do.
-func matchers(t *testing.T, s string) []*labels.Matcher {
+func matchers(t testing.TB, s string) []*labels.Matcher {
 	t.Helper()
 	ms, err := labels.ParseMatchers(s)
 	if err != nil {
@@ -192,5 +197,48 @@ func TestSearchBoundsTheScan(t *testing.T) {
 	second := search(t, s, q)
 	if got := pageIDs(second); !slices.Equal(got, []int64{ids[0]}) || second.Next != 0 || second.Truncated {
 		t.Errorf("second call: got %v next %d truncated %t; want [%d], done", got, second.Next, second.Truncated, ids[0])
+	}
+}
+
+// BenchmarkSearchUnmatchedRegexp measures the costliest call of a search
+// with a matcher the store cannot apply: one that matches nothing reads its
+// bound of alerts (5,000) and stops.
+//
+//	go test -run '^$' -bench SearchUnmatchedRegexp ./internal/alerting
+func BenchmarkSearchUnmatchedRegexp(b *testing.B) {
+	stores := []struct {
+		name string
+		open func(b *testing.B) klaxon.Store
+	}{
+		{"sqlite", func(b *testing.B) klaxon.Store {
+			store, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "k.db"), sqlite.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return store
+		}},
+		{"postgres", func(b *testing.B) klaxon.Store {
+			store, err := postgres.Open(context.Background(), pgtest.URL(b), postgres.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return store
+		}},
+	}
+	for _, st := range stores {
+		b.Run(st.name, func(b *testing.B) {
+			store := st.open(b)
+			defer store.Close()
+			storetest.SeedAlerts(b, store, 20_000)
+			s := alerting.New(store, alerting.Options{})
+			defer s.Close()
+			q := alerting.Query{Matchers: matchers(b, `{pod=~"nothing-.*"}`)}
+			for b.Loop() {
+				p, err := s.Search(context.Background(), q)
+				if err != nil || !p.Truncated {
+					b.Fatalf("Search: %v, truncated %t; want a truncated page", err, p.Truncated)
+				}
+			}
+		})
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -213,85 +211,6 @@ func (t *tx) AddEvents(ctx context.Context, events ...klaxon.Event) error {
 func (db *DB) Alert(ctx context.Context, id int64) (*klaxon.Alert, error) {
 	return oneAlert(db.pool.QueryRow(ctx, `SELECT `+alertColumns+` FROM alerts WHERE id = $1`, id), id)
 }
-
-// Alerts lists alerts newest first, by keyset on id: whichever index serves
-// the filter is read in id order and the scan stops at the limit.
-func (db *DB) Alerts(ctx context.Context, f klaxon.AlertFilter) ([]*klaxon.Alert, error) {
-	where, args := alertWhere(f)
-	query := `SELECT ` + alertColumns + ` FROM alerts`
-	if len(where) > 0 {
-		query += ` WHERE ` + strings.Join(where, ` AND `)
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = defaultListLimit
-	}
-	args = append(args, limit)
-	query += ` ORDER BY id DESC LIMIT $` + strconv.Itoa(len(args))
-	out, err := queryAlerts(ctx, db.pool, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list alerts: %w", err)
-	}
-	return out, nil
-}
-
-// alertWhere returns the conditions of f and their arguments.
-func alertWhere(f klaxon.AlertFilter) ([]string, []any) {
-	var (
-		where []string
-		args  []any
-	)
-	param := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
-	if len(f.States) > 0 {
-		states := make([]string, len(f.States))
-		for i, s := range f.States {
-			states[i] = string(s)
-		}
-		where = append(where, `state = ANY (`+param(states)+`)`)
-	}
-	if len(f.Levels) > 0 {
-		levels := make([]int32, len(f.Levels))
-		for i, l := range f.Levels {
-			levels[i] = int32(l)
-		}
-		where = append(where, `level = ANY (`+param(levels)+`)`)
-	}
-	// Labels that must have a value go in one containment test, which the
-	// GIN index answers; absent-or-empty ones cannot use it.
-	contains := map[string]string{}
-	for _, k := range slices.Sorted(maps.Keys(f.Labels)) {
-		if v := f.Labels[k]; v != "" {
-			contains[k] = v
-		} else {
-			where = append(where, `coalesce(labels ->> `+param(k)+`, '') = ''`)
-		}
-	}
-	if len(contains) > 0 {
-		where = append(where, `labels @> `+param(contains)+`::jsonb`)
-	}
-	if f.Search != "" {
-		p := param("%" + likeEscaper.Replace(f.Search) + "%")
-		where = append(where, `(summary ILIKE `+p+` OR EXISTS (
-			SELECT 1 FROM jsonb_each_text(labels) AS l WHERE l.value ILIKE `+p+`))`)
-	}
-	if !f.Since.IsZero() {
-		where = append(where, `first_seen >= `+param(f.Since))
-	}
-	if !f.Until.IsZero() {
-		where = append(where, `first_seen < `+param(f.Until))
-	}
-	if f.Before > 0 {
-		where = append(where, `id < `+param(f.Before))
-	}
-	return where, args
-}
-
-// likeEscaper makes a search term match itself in an ILIKE pattern, whose
-// escape character is the backslash.
-var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // queryer is what queryAlerts reads through: the pool or a transaction.
 type queryer interface {

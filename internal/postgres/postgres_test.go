@@ -272,3 +272,56 @@ func BenchmarkAlertList(b *testing.B) {
 	b.Logf("seeded %d alerts and analyzed them in %s", n, time.Since(start).Round(time.Second))
 	storetest.BenchAlertList(b, db, ids)
 }
+
+// IDs are handed out before commit, so on PostgreSQL an event with a lower
+// ID can become visible after one with a higher ID. The change mark must
+// still move, or a live page would miss that change.
+func TestChangeMarkSeesLateCommit(t *testing.T) {
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, pgtest.URL(t), postgres.Options{})
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	a := &klaxon.Alert{Integration: "am", Key: "k", State: klaxon.StateFiring, StartsAt: time.Now()}
+	if err := db.Update(ctx, func(tx klaxon.Tx) error { return tx.InsertAlert(ctx, a) }); err != nil {
+		t.Fatal(err)
+	}
+	event := func(actor string) klaxon.Event {
+		return klaxon.Event{AlertID: a.ID, At: time.Now(), Kind: klaxon.EventAcknowledged, Actor: actor}
+	}
+	added, release := make(chan struct{}), make(chan struct{})
+	slow := make(chan error, 1)
+	go func() {
+		slow <- db.Update(ctx, func(tx klaxon.Tx) error {
+			if err := tx.AddEvents(ctx, event("slow")); err != nil {
+				return err
+			}
+			close(added)
+			<-release
+			return nil
+		})
+	}()
+	<-added
+	if err := db.Update(ctx, func(tx klaxon.Tx) error { return tx.AddEvents(ctx, event("fast")) }); err != nil {
+		t.Fatal(err)
+	}
+	before, err := db.ChangeMark(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	if err := <-slow; err != nil {
+		t.Fatal(err)
+	}
+	after, err := db.ChangeMark(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.AlertEvent != before.AlertEvent {
+		t.Fatalf("the late commit has the lower ID, yet the highest ID moved: %+v → %+v", before, after)
+	}
+	if after == before {
+		t.Errorf("ChangeMark did not move when the lower-ID event committed: %+v", after)
+	}
+}

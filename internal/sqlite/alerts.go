@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"time"
 
@@ -210,88 +208,6 @@ func (t *tx) AddEvents(ctx context.Context, events ...klaxon.Event) error {
 func (db *DB) Alert(ctx context.Context, id int64) (*klaxon.Alert, error) {
 	return oneAlert(db.read.QueryRowContext(ctx, `SELECT `+alertColumns+` FROM alerts WHERE id = ?`, id), id)
 }
-
-// Alerts lists alerts newest first, by keyset on id: whichever index serves
-// the filter is read in id order and the scan stops at the limit.
-func (db *DB) Alerts(ctx context.Context, f klaxon.AlertFilter) ([]*klaxon.Alert, error) {
-	where, args := alertWhere(f)
-	query := `SELECT ` + alertColumns + ` FROM alerts`
-	if len(where) > 0 {
-		query += ` WHERE ` + strings.Join(where, ` AND `)
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = defaultListLimit
-	}
-	query += ` ORDER BY id DESC LIMIT ?`
-	args = append(args, limit)
-	out, err := queryAlerts(ctx, db.read, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list alerts: %w", err)
-	}
-	return out, nil
-}
-
-// alertWhere returns the conditions of f and their arguments.
-func alertWhere(f klaxon.AlertFilter) ([]string, []any) {
-	var (
-		where []string
-		args  []any
-	)
-	if len(f.States) > 0 {
-		where = append(where, `state IN (`+placeholders(len(f.States))+`)`)
-		for _, s := range f.States {
-			args = append(args, s)
-		}
-	}
-	if len(f.Levels) > 0 {
-		where = append(where, `level IN (`+placeholders(len(f.Levels))+`)`)
-		for _, l := range f.Levels {
-			args = append(args, l)
-		}
-	}
-	// Sorted, so one filter always makes the same statement.
-	for _, k := range slices.Sorted(maps.Keys(f.Labels)) {
-		if v := f.Labels[k]; v != "" {
-			where = append(where, `json_extract(labels, ?) = ?`)
-			args = append(args, labelPath(k), v)
-		} else {
-			where = append(where, `coalesce(json_extract(labels, ?), '') = ''`)
-			args = append(args, labelPath(k))
-		}
-	}
-	if f.Search != "" {
-		// LIKE folds ASCII letters only, as NOCASE does.
-		where = append(where, `(summary LIKE ? ESCAPE '\' OR EXISTS (
-			SELECT 1 FROM json_each(alerts.labels) WHERE json_each.value LIKE ? ESCAPE '\'))`)
-		pattern := "%" + likeEscaper.Replace(f.Search) + "%"
-		args = append(args, pattern, pattern)
-	}
-	if !f.Since.IsZero() {
-		where = append(where, `first_seen >= ?`)
-		args = append(args, micros(f.Since))
-	}
-	if !f.Until.IsZero() {
-		where = append(where, `first_seen < ?`)
-		args = append(args, micros(f.Until))
-	}
-	if f.Before > 0 {
-		where = append(where, `id < ?`)
-		args = append(args, f.Before)
-	}
-	return where, args
-}
-
-// labelPath is the JSON path of one label: quoted, so a name with dots or
-// brackets is still one key.
-func labelPath(name string) string {
-	quoted, _ := json.Marshal(name) // a string always encodes
-	return "$." + string(quoted)
-}
-
-// likeEscaper makes a search term match itself in a LIKE ... ESCAPE '\'
-// pattern.
-var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // queryer is what queryAlerts reads through: a pool or a transaction.
 type queryer interface {

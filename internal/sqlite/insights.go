@@ -92,15 +92,25 @@ func (t *tx) RecordPages(ctx context.Context, pages ...klaxon.PageRecord) error 
 	return nil
 }
 
-// ChangeMark reads the two highest IDs from the end of their primary keys:
-// it is polled every second by every live page.
+// ChangeMark reads the two highest IDs from the end of their primary keys,
+// and counts the rows among the last changeWindow IDs of each, so that a
+// transaction committing after one with a higher ID still moves the mark.
+// It is polled every second by every live page.
 func (db *DB) ChangeMark(ctx context.Context) (klaxon.ChangeMark, error) {
 	var m klaxon.ChangeMark
-	err := db.read.QueryRowContext(ctx, `SELECT
-		(SELECT coalesce(max(id), 0) FROM alert_events),
-		(SELECT coalesce(max(id), 0) FROM incident_timeline)`).Scan(&m.AlertEvent, &m.Timeline)
+	err := db.read.QueryRowContext(ctx, `WITH m AS (SELECT
+		(SELECT coalesce(max(id), 0) FROM alert_events) AS a,
+		(SELECT coalesce(max(id), 0) FROM incident_timeline) AS t)
+	SELECT a, t,
+		(SELECT count(*) FROM alert_events WHERE id > a - ?1) +
+		(SELECT count(*) FROM incident_timeline WHERE id > t - ?1)
+	FROM m`, changeWindow).Scan(&m.AlertEvent, &m.Timeline, &m.Recent)
 	if err != nil {
 		return klaxon.ChangeMark{}, fmt.Errorf("change mark: %w", err)
 	}
 	return m, nil
 }
+
+// changeWindow is how far behind the highest ID a late commit is still
+// noticed: far more than the transactions in flight at once.
+const changeWindow = 1000

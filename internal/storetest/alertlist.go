@@ -38,7 +38,7 @@ func testAlertFilters(t *testing.T, s klaxon.Store) {
 		"alertname": "KubePodCrashLooping", "namespace": "checkout",
 	})
 	watchdog := alert("watchdog", klaxon.StateFiring, 3, "All good", 3*time.Hour, map[string]string{
-		"alertname": "Watchdog", "team": "sre",
+		"alertname": "Watchdog", "team": "sre", "note": `said "ok" & <left>\now`,
 	})
 	db := alert("db", klaxon.StateResolved, 0, "Database disk full", 4*time.Hour, map[string]string{
 		"alertname": "DiskFull", "namespace": "payments", "host": "DB-1",
@@ -68,7 +68,9 @@ func testAlertFilters(t *testing.T, s klaxon.Store) {
 		{"search not label names", klaxon.AlertFilter{Search: "alertname"}, nil},
 		{"search percent", klaxon.AlertFilter{Search: "%"}, ids(disk)},
 		{"search underscore", klaxon.AlertFilter{Search: "_"}, ids(disk)},
-		{"search backslash", klaxon.AlertFilter{Search: `\`}, nil},
+		{"search backslash", klaxon.AlertFilter{Search: `\`}, ids(watchdog)},
+		{"search quotes and brackets", klaxon.AlertFilter{Search: `"OK" & <LEFT>`}, ids(watchdog)},
+		{"label with quotes and brackets", klaxon.AlertFilter{Labels: map[string]string{"note": `said "ok" & <left>\now`}}, ids(watchdog)},
 		{"since", klaxon.AlertFilter{Since: t0.Add(3 * time.Hour)}, ids(db, watchdog)},
 		{"until", klaxon.AlertFilter{Until: t0.Add(time.Hour)}, ids(crash)},
 		{"since and until", klaxon.AlertFilter{Since: t0.Add(time.Hour).In(cest), Until: t0.Add(3 * time.Hour).In(cest)}, ids(crash2, disk)},

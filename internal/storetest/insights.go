@@ -138,7 +138,7 @@ func testChangeMark(t *testing.T, s klaxon.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := mark(), (klaxon.ChangeMark{AlertEvent: events[len(events)-1].ID}); got != want {
+	if got, want := mark(), (klaxon.ChangeMark{AlertEvent: events[len(events)-1].ID, Recent: 2}); got != want {
 		t.Errorf("ChangeMark after two events: got %+v, want %+v", got, want)
 	}
 
@@ -146,7 +146,7 @@ func testChangeMark(t *testing.T, s klaxon.Store) {
 	insertIncidents(t, s, i)
 	entry := &klaxon.TimelineEntry{IncidentID: i.ID, At: t0, Actor: "alice", Kind: klaxon.TimelineDeclared, Status: klaxon.IncidentInvestigating}
 	update(t, s, func(ctx context.Context, tx klaxon.Tx) error { return tx.AddTimeline(ctx, entry) })
-	if got, want := mark(), (klaxon.ChangeMark{AlertEvent: events[len(events)-1].ID, Timeline: entry.ID}); got != want {
+	if got, want := mark(), (klaxon.ChangeMark{AlertEvent: events[len(events)-1].ID, Timeline: entry.ID, Recent: 3}); got != want {
 		t.Errorf("ChangeMark after a timeline entry: got %+v, want %+v", got, want)
 	}
 }
