@@ -143,4 +143,5 @@ type AlertFilter struct {
 	Until  time.Time // FirstSeen < Until; zero: no bound
 	Limit  int       // 0 means the store's default
 	Before int64     // only alerts with ID < Before (keyset pagination); 0 means no bound
+	After  int64     // only alerts with ID > After (a window of the table); 0 means no bound
 }

@@ -26,6 +26,13 @@ const (
 	searchBatch = 500
 )
 
+// searchWindow bounds the IDs one call looks through when free text or
+// a label equality is asked for: a rare term would otherwise be a scan of
+// the whole table in SQL (seconds with a million alerts). A page that ends
+// at the window says Truncated, and Next carries on below it. A variable
+// only so that tests can shrink it.
+var searchWindow int64 = 50_000
+
 // Query is what the alert list asks for: the store's filters plus label
 // matchers in the Prometheus syntax.
 type Query struct {
@@ -88,19 +95,50 @@ func (s *Service) Search(ctx context.Context, q Query) (Page, error) {
 		f.Labels[m.Name] = m.Value
 	}
 
+	if f.Search != "" || len(f.Labels) > 0 {
+		if err := s.window(ctx, &f); err != nil {
+			return Page{}, err
+		}
+	}
+	var (
+		page Page
+		err  error
+	)
 	if len(rest) == 0 {
 		f.Limit = limit
-		alerts, err := s.store.Alerts(ctx, f)
+		page.Alerts, err = s.store.Alerts(ctx, f)
 		if err != nil {
 			return Page{}, fmt.Errorf("search alerts: %w", err)
 		}
-		page := Page{Alerts: alerts}
-		if len(alerts) == limit {
-			page.Next = alerts[limit-1].ID
+		if len(page.Alerts) == limit {
+			page.Next = page.Alerts[limit-1].ID
 		}
-		return page, nil
+	} else if page, err = s.scan(ctx, f, rest, limit); err != nil {
+		return Page{}, err
 	}
-	return s.scan(ctx, f, rest, limit)
+	if page.Next == 0 && f.After > 0 {
+		// The window is done but older alerts remain.
+		page.Next, page.Truncated = f.After+1, true
+	}
+	return page, nil
+}
+
+// window bounds f to the searchWindow IDs below f.Before (or below the
+// newest alert).
+func (s *Service) window(ctx context.Context, f *klaxon.AlertFilter) error {
+	top := f.Before
+	if top == 0 {
+		newest, err := s.store.Alerts(ctx, klaxon.AlertFilter{Limit: 1})
+		if err != nil {
+			return fmt.Errorf("search alerts: %w", err)
+		}
+		if len(newest) == 0 {
+			return nil
+		}
+		top = newest[0].ID + 1
+	}
+	f.After = max(0, top-1-searchWindow)
+	return nil
 }
 
 // scan reads store pages of f and keeps the alerts every matcher in rest

@@ -128,8 +128,9 @@ func TestSearchPassesFiltersToStore(t *testing.T) {
 	if got := pageIDs(p); !slices.Equal(got, []int64{ids[3], ids[1]}) || p.Next != ids[1] || p.Truncated {
 		t.Errorf("first page: got %v next %d truncated %t; want [%d %d] next %d", got, p.Next, p.Truncated, ids[3], ids[1], ids[1])
 	}
-	if counted.read != 2 {
-		t.Errorf("read %d alerts for an equality match, want only the page's 2", counted.read)
+	// The newest alert bounds the search window; then the page's 2.
+	if counted.read != 3 {
+		t.Errorf("read %d alerts for an equality match, want the newest and the page's 2", counted.read)
 	}
 	p = search(t, s, alerting.Query{Matchers: matchers(t, `{namespace="prod"}`), Limit: 2, Before: p.Next})
 	if got := pageIDs(p); !slices.Equal(got, []int64{ids[0]}) || p.Next != 0 {
@@ -197,6 +198,43 @@ func TestSearchBoundsTheScan(t *testing.T) {
 	second := search(t, s, q)
 	if got := pageIDs(second); !slices.Equal(got, []int64{ids[0]}) || second.Next != 0 || second.Truncated {
 		t.Errorf("second call: got %v next %d truncated %t; want [%d], done", got, second.Next, second.Truncated, ids[0])
+	}
+}
+
+// Free text and label equalities are answered in SQL, where a rare one
+// would read the whole table: one call looks through a window of IDs
+// below where it starts, and says when older alerts remain.
+func TestSearchWindow(t *testing.T) {
+	defer alerting.SetSearchWindow(10)()
+	s, store, _ := newService(t, alerting.Options{})
+	labelSets := make([]map[string]string, 25)
+	for i := range labelSets {
+		labelSets[i] = map[string]string{"pod": "noise"}
+	}
+	labelSets[2]["pod"] = "needle"
+	labelSets[20]["pod"] = "needle"
+	ids := storeAlerts(t, store, labelSets...)
+
+	for _, q := range []alerting.Query{{Search: "NEEDLE"}, {Matchers: matchers(t, `{pod="needle"}`)}} {
+		var got []int64
+		var calls []bool
+		for range 5 {
+			p := search(t, s, q)
+			got = append(got, pageIDs(p)...)
+			calls = append(calls, p.Truncated)
+			if p.Next == 0 {
+				break
+			}
+			q.Before = p.Next
+		}
+		// Windows of 10 IDs below the newest: ids[15..24] hold ids[20];
+		// ids[5..14] nothing; ids[0..4] hold ids[2] and are the last.
+		if want := []int64{ids[20], ids[2]}; !slices.Equal(got, want) {
+			t.Errorf("%+v: found %v over the calls, want %v", q, got, want)
+		}
+		if want := []bool{true, true, false}; !slices.Equal(calls, want) {
+			t.Errorf("%+v: truncated per call %v, want %v", q, calls, want)
+		}
 	}
 }
 

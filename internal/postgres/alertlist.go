@@ -92,6 +92,9 @@ func alertWhere(f klaxon.AlertFilter) ([]string, []any) {
 	if f.Before > 0 {
 		where = append(where, `id < `+param(f.Before))
 	}
+	if f.After > 0 {
+		where = append(where, `id > `+param(f.After))
+	}
 	return where, args
 }
 

@@ -94,6 +94,10 @@ func alertWhere(f klaxon.AlertFilter) ([]string, []any) {
 		where = append(where, `id < ?`)
 		args = append(args, f.Before)
 	}
+	if f.After > 0 {
+		where = append(where, `id > ?`)
+		args = append(args, f.After)
+	}
 	return where, args
 }
 

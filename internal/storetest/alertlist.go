@@ -75,6 +75,8 @@ func testAlertFilters(t *testing.T, s klaxon.Store) {
 		{"until", klaxon.AlertFilter{Until: t0.Add(time.Hour)}, ids(crash)},
 		{"since and until", klaxon.AlertFilter{Since: t0.Add(time.Hour).In(cest), Until: t0.Add(3 * time.Hour).In(cest)}, ids(crash2, disk)},
 		{"before and limit", klaxon.AlertFilter{Before: watchdog.ID, Limit: 2}, ids(crash2, disk)},
+		{"after", klaxon.AlertFilter{After: disk.ID}, ids(db, watchdog, crash2)},
+		{"a window", klaxon.AlertFilter{After: crash.ID, Before: watchdog.ID}, ids(crash2, disk)},
 		{"everything", klaxon.AlertFilter{
 			States: []klaxon.State{klaxon.StateFiring, klaxon.StateAcknowledged},
 			Levels: []klaxon.Level{0, 1},

@@ -132,6 +132,10 @@ func BenchAlertList(b *testing.B, s klaxon.Store, ids []int64) {
 		{"label rare=yes", klaxon.AlertFilter{Labels: map[string]string{"rare": "yes"}}},
 		{"search disk", klaxon.AlertFilter{Search: "disk"}},
 		{"search no match", klaxon.AlertFilter{Search: "no such words"}},
+		// What one call of alerting.Service.Search asks for: a window of
+		// 50,000 IDs below the newest.
+		{"search no match, one window", klaxon.AlertFilter{Search: "no such words", After: ids[len(ids)-1] - 50_000}},
+		{"label rare=yes, one window", klaxon.AlertFilter{Labels: map[string]string{"rare": "yes"}, After: ids[len(ids)-1] - 50_000}},
 		{"since 24h", klaxon.AlertFilter{Since: seedEnd.Add(-24 * time.Hour)}},
 		{"a day a month ago", klaxon.AlertFilter{Since: seedEnd.Add(-31 * 24 * time.Hour), Until: seedEnd.Add(-30 * 24 * time.Hour)}},
 		{"deep page", klaxon.AlertFilter{Before: ids[len(ids)/2]}},
