@@ -38,8 +38,8 @@ same numbers over time.`,
 			if err != nil {
 				return fmt.Errorf("--since: %w", err)
 			}
-			now := time.Now()
-			q := httpapi.InsightsQuery{Since: now.Add(-span), Until: now, Service: service}
+			// Until is left to the server: its clock, not this one, says what "now" holds.
+			q := httpapi.InsightsQuery{Since: time.Now().Add(-span), Service: service}
 			if severity != "" {
 				q.Levels = strings.Split(severity, ",")
 			}
