@@ -1,7 +1,6 @@
 package webui
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -27,9 +26,9 @@ type liveMark struct {
 
 // events streams Server-Sent Events: a "change" event when stored history
 // moves on (and one at once, so a page that missed changes while it
-// reconnected refreshes), comments to keep the connection open. It polls
-// the store rather than listening in-process, so a change made on another
-// replica shows up too.
+// reconnected refreshes), comments to keep the connection open. The mark
+// comes from the store (one shared poller, see changeFeed) rather than an
+// in-process signal, so a change made on another replica shows up too.
 func (u *UI) events(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	if u.Changes == nil {
 		u.fail(w, r, p, klaxon.Errorf(klaxon.ENOTFOUND, "live updates are not available"))
@@ -50,52 +49,29 @@ func (u *UI) events(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 		return
 	}
 
-	poll := time.NewTicker(u.LivePoll)
-	defer poll.Stop()
+	unwatch := u.feed.watch()
+	defer unwatch()
 	ping := time.NewTicker(livePing)
 	defer ping.Stop()
 	var last klaxon.ChangeMark
-	sent, failing := false, false
+	sent := false
 	for {
-		mark, err := u.Changes(r.Context())
-		switch {
-		case err != nil && r.Context().Err() != nil:
-			return
-		case err != nil:
-			// Logged once per outage, not once a second per browser.
-			if !failing {
-				u.Logger.Warn("live updates: read change mark", "err", err)
-			}
-			failing = true
-		case !sent || mark != last:
-			failing = false
+		mark, ok, moved := u.feed.current()
+		if ok && (!sent || mark != last) {
 			if writeChange(w, mark) != nil || rc.Flush() != nil {
 				return
 			}
 			last, sent = mark, true
-		default:
-			failing = false
 		}
-		if !u.wait(r.Context(), w, rc, poll, ping) {
-			return
-		}
-	}
-}
-
-// wait waits for the next poll, pinging meanwhile; false means the stream
-// is over: the browser left, the UI is shutting down, or a write failed.
-func (u *UI) wait(ctx context.Context, w http.ResponseWriter, rc *http.ResponseController, poll, ping *time.Ticker) bool {
-	for {
 		select {
-		case <-ctx.Done():
-			return false
+		case <-r.Context().Done():
+			return
 		case <-u.stop:
-			return false
-		case <-poll.C:
-			return true
+			return
+		case <-moved:
 		case <-ping.C:
 			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil || rc.Flush() != nil {
-				return false
+				return
 			}
 		}
 	}

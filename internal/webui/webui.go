@@ -51,11 +51,13 @@ type UI struct {
 	Changes func(context.Context) (klaxon.ChangeMark, error)
 	Logger  *slog.Logger
 	Now     func() time.Time
-	// LivePoll is how often /events reads Changes; 1s when zero.
+	// LivePoll is how often Changes is read while any live page is open
+	// (one reader for them all); 1s when zero.
 	LivePoll time.Duration
 
 	templates *template.Template
 	stop      chan struct{} // closed by Shutdown: live streams end
+	feed      *changeFeed
 	stopOnce  sync.Once
 }
 
@@ -71,6 +73,9 @@ func (u *UI) Handler() http.Handler {
 		u.LivePoll = time.Second
 	}
 	u.stop = make(chan struct{})
+	if u.Changes != nil {
+		u.feed = newChangeFeed(u.Changes, u.LivePoll, u.Logger)
+	}
 	u.templates = template.Must(template.New("").Funcs(u.funcs()).ParseFS(templateFS, "templates/*.html"))
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
