@@ -90,7 +90,7 @@ func loadRuleFile(file string) ([]Rule, []Problem) {
 			break // the decoder cannot go on past a syntax error
 		}
 		if len(doc.Content) > 0 {
-			rf.document(deref(doc.Content[0]))
+			rf.document(rf.follow(doc.Content[0]))
 		}
 	}
 	return rf.rules, rf.problems
@@ -101,6 +101,28 @@ type ruleFile struct {
 	file     string
 	rules    []Rule
 	problems []Problem
+	aliases  int // followed so far, see follow
+}
+
+// maxRuleFileAliases bounds the YAML aliases followed in one rule file's
+// lists, groups and rules. Real rule files use none there; without a bound
+// an alias to itself recurses forever, and aliases of aliases multiply a
+// few hundred bytes into millions of rules.
+const maxRuleFileAliases = 100
+
+// follow is deref for the nodes that make up the file's structure, within
+// the alias budget; nil once the budget is spent (reported once).
+func (rf *ruleFile) follow(n *yaml.Node) *yaml.Node {
+	if n == nil || n.Kind != yaml.AliasNode {
+		return n
+	}
+	if rf.aliases++; rf.aliases == maxRuleFileAliases+1 {
+		rf.errorf(n.Line, "more than %d YAML aliases in lists of rules; the rest of the file is skipped", maxRuleFileAliases)
+	}
+	if rf.aliases > maxRuleFileAliases {
+		return nil
+	}
+	return deref(n)
 }
 
 func (rf *ruleFile) errorf(line int, format string, args ...any) {
@@ -111,7 +133,7 @@ func (rf *ruleFile) document(root *yaml.Node) {
 	if root == nil || root.Kind != yaml.MappingNode {
 		return
 	}
-	if _, groups := lookup(root, "groups"); groups != nil {
+	if _, groups := rf.field(root, "groups"); groups != nil {
 		rf.groups(groups)
 		return
 	}
@@ -119,15 +141,15 @@ func (rf *ruleFile) document(root *yaml.Node) {
 	switch {
 	case kind == nil:
 	case kind.Value == "PrometheusRule":
-		if _, spec := lookup(root, "spec"); spec != nil {
-			if _, groups := lookup(spec, "groups"); groups != nil {
+		if _, spec := rf.field(root, "spec"); spec != nil {
+			if _, groups := rf.field(spec, "groups"); groups != nil {
 				rf.groups(groups)
 			}
 		}
 	case kind.Value == "List": // kubectl get -o yaml
-		if _, items := lookup(root, "items"); items != nil && items.Kind == yaml.SequenceNode {
+		if _, items := rf.field(root, "items"); items != nil && items.Kind == yaml.SequenceNode {
 			for _, it := range items.Content {
-				rf.document(deref(it))
+				rf.document(rf.follow(it))
 			}
 		}
 	}
@@ -139,13 +161,15 @@ func (rf *ruleFile) groups(groups *yaml.Node) {
 		return
 	}
 	for _, g := range groups.Content {
-		g = deref(g)
+		if g = rf.follow(g); g == nil {
+			return
+		}
 		if g.Kind != yaml.MappingNode {
 			rf.errorf(g.Line, "a rule group must be a mapping with name and rules")
 			continue
 		}
 		_, name := lookup(g, "name")
-		_, rules := lookup(g, "rules")
+		_, rules := rf.field(g, "rules")
 		if rules == nil {
 			continue
 		}
@@ -154,7 +178,10 @@ func (rf *ruleFile) groups(groups *yaml.Node) {
 			continue
 		}
 		for _, r := range rules.Content {
-			rf.rule(scalarValue(name), deref(r))
+			if r = rf.follow(r); r == nil {
+				return
+			}
+			rf.rule(scalarValue(name), r)
 		}
 	}
 }
@@ -197,12 +224,24 @@ func (rf *ruleFile) stringMap(key string, m *yaml.Node) map[string]string {
 
 // lookup is the key and value nodes of key in mapping m, or nils.
 func lookup(m *yaml.Node, key string) (k, v *yaml.Node) {
+	k, v = lookupRaw(m, key)
+	return k, deref(v)
+}
+
+// field is lookup for the file's structure (spec, groups, items, rules):
+// an alias there counts against the file's budget.
+func (rf *ruleFile) field(m *yaml.Node, key string) (k, v *yaml.Node) {
+	k, v = lookupRaw(m, key)
+	return k, rf.follow(v)
+}
+
+func lookupRaw(m *yaml.Node, key string) (k, v *yaml.Node) {
 	if m == nil || m.Kind != yaml.MappingNode {
 		return nil, nil
 	}
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		if m.Content[i].Value == key {
-			return m.Content[i], deref(m.Content[i+1])
+			return m.Content[i], m.Content[i+1]
 		}
 	}
 	return nil, nil

@@ -2,6 +2,7 @@ package runbook
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -86,5 +87,43 @@ groups: none
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("problems:\ngot:\n%s\nwant:\n%s", lines(got), lines(want))
+	}
+}
+
+// Aliases in a rule file's structure are bounded: one to itself would
+// recurse forever, and aliases of aliases multiply a few hundred bytes into
+// millions of rules.
+func TestLoadRulesBoundsAliases(t *testing.T) {
+	var fanout strings.Builder
+	fanout.WriteString("x0: &a0 {kind: List, items: [{groups: [{name: g, rules: [{alert: A}]}]}]}\n")
+	for i := 1; i <= 6; i++ {
+		fmt.Fprintf(&fanout, "x%d: &a%d {kind: List, items: [%s]}\n", i, i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*a%d, ", i-1), 10), ", "))
+	}
+	fanout.WriteString("kind: List\nitems: [*a6]\n")
+	var sequences strings.Builder // aliases in the values, not the items
+	sequences.WriteString("s0: &s0 [{groups: [{name: g, rules: [{alert: A}]}]}]\n")
+	for i := 1; i <= 6; i++ {
+		fmt.Fprintf(&sequences, "s%d: &s%d [%s]\n", i, i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("{kind: List, items: *s%d}, ", i-1), 10), ", "))
+	}
+	sequences.WriteString("kind: List\nitems: *s6\n")
+
+	for name, text := range map[string]string{
+		"self":      "&a {kind: List, items: [*a]}\n",
+		"fan-out":   fanout.String(),
+		"sequences": sequences.String(),
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "rules.yaml")
+			if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			rules, problems := LoadRules(path)
+			if len(rules) > maxRuleFileAliases {
+				t.Errorf("%d bytes gave %d rules", len(text), len(rules))
+			}
+			if len(problems) != 1 || !strings.Contains(problems[0].Message, "YAML aliases") {
+				t.Errorf("problems: %v, want one about aliases", problems)
+			}
+		})
 	}
 }
