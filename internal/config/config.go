@@ -334,12 +334,16 @@ func redactURL(s string) string {
 	if at := strings.LastIndex(s, "@"); at >= 0 {
 		if scheme := strings.Index(s, "://"); scheme >= 0 && scheme < at {
 			if colon := strings.Index(s[scheme+3:at], ":"); colon >= 0 {
-				return s[:scheme+3+colon] + ":<redacted>" + s[at:]
+				s = s[:scheme+3+colon] + ":<redacted>" + s[at:]
 			}
 		}
 	}
-	return s
+	return dsnPassword.ReplaceAllString(s, "${1}<redacted>")
 }
+
+// dsnPassword finds a password given as a parameter, which PostgreSQL
+// takes too: in a URL's query (?password=…) or a key=value DSN.
+var dsnPassword = regexp.MustCompile(`(?i)((?:^|[?&\s])(?:ssl)?password=)([^&\s]*)`)
 
 // secretKey names channel keys that hold credentials.
 var secretKey = regexp.MustCompile(`(?i)token|secret|password|key|webhook_url|url`)
@@ -367,6 +371,12 @@ func (c *Config) Secrets() []string {
 		if pass, ok := u.User.Password(); ok {
 			add(pass)
 		}
+	}
+	for _, m := range dsnPassword.FindAllStringSubmatch(c.Database, -1) {
+		if pass, err := url.QueryUnescape(m[2]); err == nil {
+			add(pass)
+		}
+		add(m[2])
 	}
 	for _, ch := range c.Channels {
 		if ch.node == nil {

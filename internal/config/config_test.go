@@ -535,12 +535,23 @@ func TestStringRedactsTokens(t *testing.T) {
 // redacts it in its errors, but String prints it.
 func TestStringRedactsDatabasePassword(t *testing.T) {
 	const pw = "pg-S3cret-Passw0rd"
-	cfg := mustParse(t, "database: postgres://klaxon:${PGPASS}@db.internal/klaxon\n", map[string]string{"PGPASS": pw})
-	if cfg.Database != "postgres://klaxon:"+pw+"@db.internal/klaxon" {
-		t.Fatalf("Database: got %q, want the expanded URL", cfg.Database)
-	}
-	if s := cfg.String(); strings.Contains(s, pw) {
-		t.Errorf("String: got the database password in\n%s", s)
+	for _, database := range []string{
+		"postgres://klaxon:${PGPASS}@db.internal/klaxon",
+		// PostgreSQL takes the password as a parameter too.
+		"postgres://klaxon@db.internal/klaxon?sslmode=require&password=${PGPASS}",
+		"postgres://klaxon@db.internal/klaxon?PASSWORD=${PGPASS}&sslmode=require",
+		"postgres://klaxon@db.internal/klaxon?sslpassword=${PGPASS}",
+	} {
+		cfg := mustParse(t, "database: "+database+"\n", map[string]string{"PGPASS": pw})
+		if !strings.Contains(cfg.Database, pw) {
+			t.Fatalf("Database: got %q, want the expanded URL", cfg.Database)
+		}
+		if s := cfg.String(); strings.Contains(s, pw) || !strings.Contains(s, "<redacted>") {
+			t.Errorf("%s: String shows the database password or no <redacted>:\n%s", database, s)
+		}
+		if !slices.Contains(cfg.Secrets(), pw) {
+			t.Errorf("%s: Secrets() = %q lacks the database password", database, cfg.Secrets())
+		}
 	}
 }
 
