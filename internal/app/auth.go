@@ -7,8 +7,6 @@ import (
 	"github.com/klaxon-oss/klaxon"
 	"github.com/klaxon-oss/klaxon/internal/auth"
 	"github.com/klaxon-oss/klaxon/internal/config"
-	"github.com/klaxon-oss/klaxon/internal/insights"
-	"github.com/klaxon-oss/klaxon/internal/oncall"
 )
 
 // newAuth builds who-is-calling from the configuration: its API tokens,
@@ -38,16 +36,4 @@ func newAuth(cfg *config.Config, store klaxon.Store, now func() time.Time, log *
 		}
 	}
 	return auth.New(store, opts)
-}
-
-// newInsights counts night pages in each person's own time zone.
-func newInsights(store klaxon.Store, severity klaxon.SeverityPolicy, onCall *oncall.Service, now func() time.Time) *insights.Service {
-	return insights.New(insights.Options{
-		Store:    store,
-		Severity: severity,
-		Zone: func(person string) *time.Location {
-			return onCall.Directory().Users[person].TimeZone
-		},
-		Now: now,
-	})
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/klaxon-oss/klaxon"
 	"github.com/klaxon-oss/klaxon/internal/auth"
 	"github.com/klaxon-oss/klaxon/internal/incident"
+	"github.com/klaxon-oss/klaxon/internal/notify"
 	"github.com/klaxon-oss/klaxon/internal/runbook"
 )
 
@@ -65,10 +66,7 @@ func (u *UI) alert(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	}
 	if u.Runbooks != nil {
 		if d.Runbook = u.Runbooks.Current().Match(a.Labels); d.Runbook != nil {
-			vars := runbook.VarsOf(a)
-			for _, st := range d.Runbook.Steps {
-				d.Steps = append(d.Steps, runbook.Fill(st.Text, vars))
-			}
+			d.Steps = notify.LinkRunbook(d.Runbook, a, "", len(d.Runbook.Steps)).Steps
 		}
 	}
 	d.CanDeclare = u.Incidents != nil && a.State.Open() && p.Role.Allows(klaxon.RoleResponder)
