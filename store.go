@@ -92,6 +92,16 @@ type Store interface {
 	// ChangeMark returns how far alert and incident history has come.
 	ChangeMark(ctx context.Context) (ChangeMark, error)
 
+	// Lease takes the named lease for holder until ttl from now, or renews
+	// it, and reports whether holder now holds it: it is taken when free,
+	// expired or already holder's. Replicas sharing the database elect
+	// their leader with it. The database's clock decides expiry, so
+	// replicas' clocks need not agree.
+	Lease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
+	// ReleaseLease frees holder's lease, so another replica may take it at
+	// once. It does nothing if holder does not hold it.
+	ReleaseLease(ctx context.Context, name, holder string) error
+
 	// StartJobs starts working durable jobs with h until ctx ends or the store
 	// is closed.
 	StartJobs(ctx context.Context, h JobHandler) error

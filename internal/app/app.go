@@ -25,6 +25,7 @@ import (
 	"github.com/klaxon-oss/klaxon/internal/httpapi"
 	"github.com/klaxon-oss/klaxon/internal/incident"
 	"github.com/klaxon-oss/klaxon/internal/jobs"
+	"github.com/klaxon-oss/klaxon/internal/leader"
 	"github.com/klaxon-oss/klaxon/internal/notify"
 	"github.com/klaxon-oss/klaxon/internal/oncall"
 	"github.com/klaxon-oss/klaxon/internal/postgres"
@@ -50,6 +51,9 @@ type Options struct {
 	// escalation policies and ack deadlines take effect at once. A file
 	// that fails to load leaves the running configuration as it is.
 	ConfigPath string
+	// LeaseTTL is how long the replicas wait for a leader that died
+	// without handing over (default 10s).
+	LeaseTTL time.Duration
 }
 
 // App is a running Klaxon.
@@ -82,7 +86,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	}
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	for _, cs := range [][]prometheus.Collector{alerting.Collectors(), httpapi.Collectors(), jobs.Collectors(), notify.Collectors(), runbook.Collectors(), diagnose.Collectors(), incident.Collectors(), {storeDuration}} {
+	for _, cs := range [][]prometheus.Collector{alerting.Collectors(), httpapi.Collectors(), jobs.Collectors(), leader.Collectors(), notify.Collectors(), runbook.Collectors(), diagnose.Collectors(), incident.Collectors(), {storeDuration}} {
 		registry.MustRegister(cs...)
 	}
 
@@ -296,22 +300,14 @@ func (a *App) Run(ctx context.Context) error {
 	// change made by an in-flight request is still queued for delivery.
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	var background sync.WaitGroup
-	background.Go(func() { a.notifier.Run(bg) })
-	queueHandoffs(ctx, a.notifier, a.log)
+	background.Go(func() {
+		leader.Run(bg, a.store, leader.Options{TTL: a.opts.LeaseTTL, Logger: a.log.With("component", "leader")}, a.lead)
+	})
 	if a.opts.Config.Runbooks.Dir != "" {
 		background.Go(func() { a.watchRunbooks(bg) })
 	}
 	if a.opts.Config.Runbooks.Dir != "" || a.opts.ConfigPath != "" {
 		background.Go(func() { a.reloadOnHangup(bg) })
-	}
-	for name, ch := range a.channels {
-		if l, ok := ch.(notify.Listener); ok {
-			background.Go(func() {
-				if err := l.Listen(bg, a.commands, storeCursor{a.store, "listener:" + name}); err != nil && bg.Err() == nil {
-					a.log.Error("chat listener stopped", "channel", name, "err", err)
-				}
-			})
-		}
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- a.server.Serve(a.listener) }()
@@ -332,6 +328,27 @@ func (a *App) Run(ctx context.Context) error {
 	stopBackground()
 	background.Wait()
 	return errors.Join(err, a.close())
+}
+
+// lead does, on the elected replica only, what must happen once however
+// many replicas share the database: send chat messages (one sender per
+// channel keeps each room in order and posts nothing twice), listen to
+// Matrix /sync, and queue the next hand-off notices. Durable jobs need no
+// leader: each is claimed by one replica.
+func (a *App) lead(ctx context.Context) {
+	queueHandoffs(ctx, a.notifier, a.log)
+	var wg sync.WaitGroup
+	wg.Go(func() { a.notifier.Run(ctx) })
+	for name, ch := range a.channels {
+		if l, ok := ch.(notify.Listener); ok {
+			wg.Go(func() {
+				if err := l.Listen(ctx, a.commands, storeCursor{a.store, "listener:" + name}); err != nil && ctx.Err() == nil {
+					a.log.Error("chat listener stopped", "channel", name, "err", err)
+				}
+			})
+		}
+	}
+	wg.Wait()
 }
 
 func (a *App) close() error {

@@ -15,8 +15,9 @@ import (
 const handoffHorizon = 100 * 24 * time.Hour
 
 // QueueHandoffs queues the next hand-off notice of every schedule that
-// has them. Each replica calls it at start and after overrides change; the
-// job queue keeps one job per schedule and time.
+// has them. The leader calls it when elected, and any replica after a
+// reload or an override change; the job queue keeps one job per schedule
+// and time.
 func (s *Service) QueueHandoffs(ctx context.Context) error {
 	if s.oncall == nil {
 		return nil

@@ -76,6 +76,8 @@ func Run(t *testing.T, open func(t *testing.T) klaxon.Store) {
 		{"AlertFacts", testAlertFacts},
 		{"PageRecords", testPageRecords},
 		{"ChangeMark", testChangeMark},
+		{"Leases", testLeases},
+		{"LeaseRace", testLeaseRace},
 		{"Ping", func(t *testing.T, s klaxon.Store) {
 			if err := s.Ping(context.Background()); err != nil {
 				t.Fatalf("Ping: %v", err)
