@@ -62,12 +62,16 @@ type platforms struct {
 	matrix *chattest.Matrix
 	room   string
 	pd     *chattest.PagerDuty
+	// homeserver is where Klaxon reaches Matrix: the fake, or a proxy
+	// in front of it that breaks it.
+	homeserver string
 }
 
 func newPlatforms(t *testing.T) *platforms {
 	p := &platforms{matrix: chattest.NewMatrix(t), pd: chattest.NewPagerDuty(t)}
 	p.matrix.AddUser(matrixBot, matrixBotToken)
 	p.room = p.matrix.CreateRoom("#alerts:"+chattest.MatrixServerName, matrixBot, alice)
+	p.homeserver = p.matrix.URL
 	return p
 }
 
@@ -129,7 +133,7 @@ routes:
   group_by: [alertname]
   group_interval: 1s
   escalation: default
-`, database, amToken, apiToken, alice, p.matrix.URL, matrixBotToken, chattest.MatrixServerName,
+`, database, amToken, apiToken, alice, p.homeserver, matrixBotToken, chattest.MatrixServerName,
 		p.pd.URL, chattest.PagerDutyRoutingKey, escalateAfter)
 	if err := os.WriteFile(c.config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -572,4 +576,3 @@ func check(t *testing.T, name string, o outcome) {
 		t.Errorf("%s: no alert was accepted", name)
 	}
 }
-

@@ -48,6 +48,11 @@ type Delivery struct {
 // double-posts.
 func (d Delivery) IdempotencyKey() string { return fmt.Sprintf("klaxon-%d.%d", d.ID, d.Version) }
 
+// PostKey is the same for every version of a pending notification: a first
+// post whose answer was lost, retried once the group changed, must still be
+// one post, not a second message.
+func (d Delivery) PostKey() string { return fmt.Sprintf("klaxon-%d.post", d.ID) }
+
 // Noter is a channel that can post a note in a group's thread, under the
 // message Send posted: diagnostics output, for now. Channels without
 // threads (PagerDuty) do not implement it.

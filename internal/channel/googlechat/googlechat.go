@@ -158,7 +158,9 @@ func (c *Channel) Send(ctx context.Context, d notify.Delivery) (string, error) {
 		// First post, or a ref this version cannot read: post the card
 		// (into the same thread, by its key).
 		people, ids := c.callList(m.Mention)
-		got, err := c.post(ctx, renderCard(m, withoutIDs(c.mentionsFor(m), ids), onCallLine(people)), "")
+		// Keyed by the notification, not its version: a retry whose first
+		// answer was lost finds the card it posted instead of a second.
+		got, err := c.post(ctx, renderCard(m, withoutIDs(c.mentionsFor(m), ids), onCallLine(people)), d.PostKey())
 		if err != nil {
 			return "", err
 		}

@@ -178,6 +178,30 @@ func TestPostsIntoTheGroupThread(t *testing.T) {
 	}
 }
 
+// TestRetriedFirstPostIsOneCard: the answer to a first post was lost and
+// the group changed before the retry: the retry finds the card by its
+// request ID instead of posting a second one.
+func TestRetriedFirstPostIsOneCard(t *testing.T) {
+	fake := chattest.NewGoogleChat(t)
+	ch := newChannel(t, fake.URL, "")
+	d := notify.Delivery{ID: 4, Version: 1, Attempt: 1, Message: notifytest.Cases()["warning_firing"]}
+	first, err := ch.Send(context.Background(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Version, d.Attempt, d.Message = 2, 2, notifytest.Cases()["critical_firing"]
+	again, err := ch.Send(context.Background(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b struct{ Thread string }
+	json.Unmarshal([]byte(first), &a)
+	json.Unmarshal([]byte(again), &b)
+	if n := len(fake.Messages()); n != 1 || a.Thread == "" || a.Thread != b.Thread {
+		t.Errorf("got %d cards, threads %q and %q; want one card in one thread", n, a.Thread, b.Thread)
+	}
+}
+
 // step sends the next version of a group and returns what was posted.
 type sender struct {
 	t    *testing.T

@@ -196,11 +196,20 @@ func (c *Channel) Send(ctx context.Context, d notify.Delivery) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		id, err := c.sendMessage(ctx, room, d.IdempotencyKey(), msg)
+		id, err := c.sendMessage(ctx, room, d.PostKey(), msg)
 		if err != nil {
 			return "", fmt.Errorf("post to %s: %w", room, err)
 		}
-		return ref{Room: room, Event: id}.String(), nil
+		r := ref{Room: room, Event: id}
+		if d.Attempt > 1 {
+			// An earlier attempt may have posted older content under
+			// the same transaction, which the homeserver answers with
+			// that event: bring it up to date.
+			if _, err := c.sendMessage(ctx, room, d.IdempotencyKey(), replacement(msg, id)); err != nil {
+				return "", fmt.Errorf("edit %s in %s: %w", id, room, err)
+			}
+		}
+		return r.String(), nil
 	}
 	r, err := parseRef(d.Ref)
 	if err != nil {

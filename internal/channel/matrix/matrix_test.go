@@ -131,8 +131,8 @@ func TestSendFirstPost(t *testing.T) {
 	if want := (ref{Room: room, Event: msg.EventID}).String(); got != want {
 		t.Errorf("got ref %s, want %s", got, want)
 	}
-	if msg.TxnID != d.IdempotencyKey() {
-		t.Errorf("got txn ID %q, want %q", msg.TxnID, d.IdempotencyKey())
+	if msg.TxnID != d.PostKey() {
+		t.Errorf("got txn ID %q, want %q", msg.TxnID, d.PostKey())
 	}
 	if msg.MsgType != "m.text" || msg.Content["format"] != "org.matrix.custom.html" {
 		t.Errorf("got msgtype %q format %v", msg.MsgType, msg.Content["format"])
@@ -231,6 +231,10 @@ func TestSendEditContent(t *testing.T) {
 	}
 }
 
+// TestSendRetryDoesNotDoublePost: a first post whose answer was lost is
+// retried after the group changed (a new version): the homeserver answers
+// the post's transaction with the first event, which is then edited to the
+// new content. One message, never two.
 func TestSendRetryDoesNotDoublePost(t *testing.T) {
 	fake, room, ch := fakeRoom(t)
 	d := notify.Delivery{ID: 5, Version: 1, Attempt: 1, Message: notifytest.Cases()["group"]}
@@ -238,8 +242,8 @@ func TestSendRetryDoesNotDoublePost(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Send: %v", err)
 	}
-	// The answer was lost; the outbox retries the same delivery.
-	d.Attempt = 2
+	newer := notifytest.Cases()["critical_firing"]
+	d.Version, d.Attempt, d.Message = 2, 2, newer
 	second, err := ch.Send(t.Context(), d)
 	if err != nil {
 		t.Fatalf("retry: %v", err)
@@ -247,22 +251,23 @@ func TestSendRetryDoesNotDoublePost(t *testing.T) {
 	if first != second {
 		t.Errorf("retry returned ref %s, want %s", second, first)
 	}
-	if n := len(botMessages(fake, room)); n != 1 {
-		t.Errorf("got %d messages after a retry, want 1", n)
+	msgs := botMessages(fake, room)
+	if len(msgs) != 1 {
+		t.Fatalf("got %d messages after a retry, want 1", len(msgs))
 	}
-	if n := fake.Calls("send"); n != 2 {
-		t.Errorf("got %d send calls, want 2", n)
+	if !strings.HasPrefix(msgs[0].Body, newer.Headline()) || msgs[0].Edits != 1 {
+		t.Errorf("after the retry the message is %q with %d edits; want the newer content in one edit", msgs[0].Body, msgs[0].Edits)
 	}
 
-	// The same for an edit.
-	e := notify.Delivery{ID: 5, Version: 2, Ref: first, Message: notifytest.Cases()["group"]}
+	// A retried edit is one edit.
+	e := notify.Delivery{ID: 5, Version: 3, Ref: first, Message: notifytest.Cases()["group"]}
 	for range 2 {
 		if _, err := ch.Send(t.Context(), e); err != nil {
 			t.Fatalf("edit: %v", err)
 		}
 	}
-	if msgs := botMessages(fake, room); len(msgs) != 1 || msgs[0].Edits != 1 {
-		t.Errorf("got %d messages, first with %d edits, after a retried edit; want 1 with 1", len(msgs), msgs[0].Edits)
+	if msgs := botMessages(fake, room); len(msgs) != 1 || msgs[0].Edits != 2 {
+		t.Errorf("got %d messages, first with %d edits, after a retried edit; want 1 with 2", len(msgs), msgs[0].Edits)
 	}
 }
 
