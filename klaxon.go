@@ -18,6 +18,7 @@ const (
 	EUNAUTHORIZED = "unauthorized"
 	EFORBIDDEN    = "forbidden"    // known, but the role does not allow it
 	ERATELIMITED  = "rate_limited" // too many attempts; try again later
+	EUNAVAILABLE  = "unavailable"  // the store cannot be reached or cannot write; try again later
 	EINTERNAL     = "internal"
 )
 

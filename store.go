@@ -102,6 +102,12 @@ type Store interface {
 	// once. It does nothing if holder does not hold it.
 	ReleaseLease(ctx context.Context, name, holder string) error
 
+	// WatchOutbox calls wake with a channel's name when another process
+	// queued a notification for it, until ctx ends: the leader's senders
+	// hear at once of what other replicas queued. A store only one process
+	// writes (SQLite) just waits for ctx.
+	WatchOutbox(ctx context.Context, wake func(channel string)) error
+
 	// StartJobs starts working durable jobs with h until ctx ends or the store
 	// is closed.
 	StartJobs(ctx context.Context, h JobHandler) error

@@ -364,7 +364,7 @@ func tokens(cfg *config.Config) *httpapi.Tokens {
 		t.Add(string(at.Token), httpapi.Credential{Name: at.Name})
 	}
 	for _, in := range cfg.Integrations {
-		t.Add(string(in.Token), httpapi.Credential{Name: in.Name, Type: in.Type})
+		t.Add(string(in.Token), httpapi.Credential{Name: in.Name, Type: in.Type, Limit: in.RateLimit})
 	}
 	return t
 }

@@ -74,6 +74,9 @@ type Integration struct {
 	Name  string `yaml:"name"`
 	Type  string `yaml:"type"`
 	Token Secret `yaml:"token"`
+	// RateLimit bounds the requests its token may make: 100/s, 6000/m or
+	// off (DefaultRateLimit when unset). Each replica counts its own.
+	RateLimit RateLimit `yaml:"rate_limit"`
 }
 
 // Heartbeat is a check-in that must arrive every Timeout.

@@ -101,9 +101,9 @@ func TestParseExample(t *testing.T) {
 		t.Errorf("APITokens: got %d tokens %v, want %v (expanded)", len(cfg.APITokens), names(cfg), wantAPI)
 	}
 	wantInt := []config.Integration{
-		{Name: "prod-alertmanager", Type: config.TypeAlertmanager, Token: config.Secret(exampleEnv["KLAXON_PROD_AM_TOKEN"])},
-		{Name: "grafana", Type: config.TypeEventsV2, Token: config.Secret(exampleEnv["KLAXON_GRAFANA_KEY"])},
-		{Name: "scripts", Type: config.TypeGeneric, Token: config.Secret(exampleEnv["KLAXON_SCRIPTS_TOKEN"])},
+		{Name: "prod-alertmanager", Type: config.TypeAlertmanager, Token: config.Secret(exampleEnv["KLAXON_PROD_AM_TOKEN"]), RateLimit: config.DefaultRateLimit},
+		{Name: "grafana", Type: config.TypeEventsV2, Token: config.Secret(exampleEnv["KLAXON_GRAFANA_KEY"]), RateLimit: config.DefaultRateLimit},
+		{Name: "scripts", Type: config.TypeGeneric, Token: config.Secret(exampleEnv["KLAXON_SCRIPTS_TOKEN"]), RateLimit: config.DefaultRateLimit},
 	}
 	if !slices.Equal(cfg.Integrations, wantInt) {
 		t.Errorf("Integrations: got %v, want the example's three, expanded", names(cfg))

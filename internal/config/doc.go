@@ -80,11 +80,12 @@ func (d *doc) addYAMLError(err error) {
 }
 
 var (
-	typeOfConfig  = reflect.TypeFor[Config]()
-	typeOfChannel = reflect.TypeFor[Channel]()
-	typeOfAny     = reflect.TypeFor[any]()
-	typeOfTime    = reflect.TypeFor[time.Time]()
-	typeOfRole    = reflect.TypeFor[klaxon.Role]()
+	typeOfConfig    = reflect.TypeFor[Config]()
+	typeOfChannel   = reflect.TypeFor[Channel]()
+	typeOfAny       = reflect.TypeFor[any]()
+	typeOfTime      = reflect.TypeFor[time.Time]()
+	typeOfRole      = reflect.TypeFor[klaxon.Role]()
+	typeOfRateLimit = reflect.TypeFor[RateLimit]()
 )
 
 // envRef is ${NAME}; $$ is a literal $.
@@ -108,6 +109,8 @@ func (d *doc) walk(n *yaml.Node, path string, t reflect.Type, lookup func(string
 			d.checkTime(n, path)
 		case typeOfRole:
 			d.checkRole(n, path)
+		case typeOfRateLimit:
+			d.checkRateLimit(n, path)
 		}
 	case yaml.SequenceNode:
 		if t.Kind() == reflect.Interface {

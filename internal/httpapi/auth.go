@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/klaxon-oss/klaxon/internal/auth"
+	"github.com/klaxon-oss/klaxon/internal/config"
 )
 
 // Credential is who a configured token belongs to.
@@ -15,6 +16,11 @@ type Credential struct {
 	// Integration type ("alertmanager", "events-v2", "generic"); empty for
 	// an API token.
 	Type string
+	// Limit bounds how fast the token may ingest and check in; the zero
+	// RateLimit is no limit.
+	Limit config.RateLimit
+
+	bucket *bucket // Limit's state, shared by every copy; nil: no limit
 }
 
 // Tokens maps secret tokens to who holds them. Lookups go through a SHA-256
@@ -26,8 +32,14 @@ type Tokens struct {
 // NewTokens returns an empty token table.
 func NewTokens() *Tokens { return &Tokens{byHash: map[[32]byte]Credential{}} }
 
-// Add registers token for c.
-func (t *Tokens) Add(token string, c Credential) { t.byHash[sha256.Sum256([]byte(token))] = c }
+// Add registers token for c. Its rate limit is counted per token, in this
+// process's memory.
+func (t *Tokens) Add(token string, c Credential) {
+	if c.Limit.Requests > 0 {
+		c.bucket = newBucket(c.Limit)
+	}
+	t.byHash[sha256.Sum256([]byte(token))] = c
+}
 
 // Lookup returns the credential for token.
 func (t *Tokens) Lookup(token string) (Credential, bool) {

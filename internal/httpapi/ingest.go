@@ -3,6 +3,8 @@ package httpapi
 import (
 	"errors"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/klaxon-oss/klaxon"
 	"github.com/klaxon-oss/klaxon/internal/config"
@@ -58,6 +60,10 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, typ string, deco
 		writeError(w, err)
 		return
 	}
+	if err := s.throttle(c); err != nil {
+		writeError(w, err)
+		return
+	}
 	body, err := s.readBody(w, r)
 	if err != nil {
 		writeError(w, err)
@@ -81,12 +87,51 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, typ string, deco
 }
 
 // fail answers an error from a service: user errors as they are, anything
-// else logged once here and answered 500 so the sender retries.
+// else logged here and answered 5xx so the sender retries.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	if klaxon.ErrorCode(err) == klaxon.EINTERNAL {
-		s.Logger.Error("request failed", "path", r.URL.Path, "err", err)
-	}
+	s.logFailure(r, err)
 	writeError(w, err)
+}
+
+// logFailure logs an error that is not the caller's doing: every internal
+// error, and the database being unavailable as outageLog allows.
+func (s *Server) logFailure(r *http.Request, err error) {
+	switch klaxon.ErrorCode(err) {
+	case klaxon.EINTERNAL:
+		s.Logger.Error("request failed", "path", r.URL.Path, "err", err)
+	case klaxon.EUNAVAILABLE:
+		if ok, unlogged := s.outage.record(s.Now()); ok {
+			s.Logger.Error("database unavailable", "path", r.URL.Path, "err", err, "unlogged_failures", unlogged)
+		}
+	}
+}
+
+// outageLogEvery is how often requests failing on an unavailable database
+// are logged: every alert sender retrying every few seconds would otherwise
+// bury the cause under thousands of lines.
+const outageLogEvery = 10 * time.Second
+
+// outageLog picks which requests failed by an unavailable database get a log
+// line: the first, then at most one every outageLogEvery, which counts those
+// left out.
+type outageLog struct {
+	mu       sync.Mutex
+	next     time.Time
+	unlogged int
+}
+
+// record notes a failure at now and says whether to log it, and if so how
+// many failures since the last line were not logged.
+func (o *outageLog) record(now time.Time) (log bool, unlogged int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if now.Before(o.next) {
+		o.unlogged++
+		return false, 0
+	}
+	unlogged, o.unlogged = o.unlogged, 0
+	o.next = now.Add(outageLogEvery)
+	return true, unlogged
 }
 
 // eventsV2Response is PagerDuty's answer shape, success and failure alike.
@@ -116,12 +161,31 @@ func (s *Server) enqueueEventsV2(w http.ResponseWriter, r *http.Request) {
 			Errors: []string{"'routing_key' is not the token of an events-v2 integration"}})
 		return
 	}
+	// The routing key is in the body, so the body is read before the
+	// limit is checked; it is still checked before anything is stored.
+	if err := s.throttle(c); err != nil {
+		writeEventsV2Throttled(w, err)
+		return
+	}
 	if _, err := s.Alerts.Ingest(r.Context(), c.Name, []klaxon.Signal{sig}); err != nil {
-		s.Logger.Error("request failed", "path", r.URL.Path, "err", err)
-		writeJSON(w, http.StatusInternalServerError, eventsV2Response{Status: "error", Message: "internal error, retry"})
+		s.failEventsV2(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusAccepted, eventsV2Response{Status: "success", Message: "Event processed", DedupKey: ev.DedupKey})
+}
+
+// failEventsV2 answers an error from ingest with a 5xx, which PagerDuty's
+// clients retry: 503 with Retry-After while the database is unavailable,
+// 500 otherwise.
+func (s *Server) failEventsV2(w http.ResponseWriter, r *http.Request, err error) {
+	if klaxon.ErrorCode(err) == klaxon.EUNAVAILABLE {
+		s.logFailure(r, err)
+		w.Header().Set("Retry-After", unavailableRetryAfter)
+		writeJSON(w, http.StatusServiceUnavailable, eventsV2Response{Status: "error", Message: klaxon.ErrorMessage(err) + ", retry"})
+		return
+	}
+	s.Logger.Error("request failed", "path", r.URL.Path, "err", err)
+	writeJSON(w, http.StatusInternalServerError, eventsV2Response{Status: "error", Message: "internal error, retry"})
 }
 
 func writeEventsV2Error(w http.ResponseWriter, err error) {
@@ -136,8 +200,13 @@ func writeEventsV2Error(w http.ResponseWriter, err error) {
 // heartbeat records a check-in. Any integration or API token may check in:
 // cron jobs and scripts carry whichever token they were given.
 func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.Tokens.Lookup(senderToken(r)); !ok {
+	c, ok := s.Tokens.Lookup(senderToken(r))
+	if !ok {
 		writeError(w, klaxon.Errorf(klaxon.EUNAUTHORIZED, "missing or unknown token"))
+		return
+	}
+	if err := s.throttle(c); err != nil {
+		writeError(w, err)
 		return
 	}
 	if err := s.Alerts.CheckIn(r.Context(), r.PathValue("name")); err != nil {

@@ -36,7 +36,9 @@ var requestDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 }, []string{"route", "code"})
 
 // Collectors returns the package's metrics for registration.
-func Collectors() []prometheus.Collector { return []prometheus.Collector{requestDuration} }
+func Collectors() []prometheus.Collector {
+	return []prometheus.Collector{requestDuration, ingestThrottled}
+}
 
 // DefaultMaxBody bounds a request body: far above any real Alertmanager
 // notification, far below what could hurt the server.
@@ -78,6 +80,7 @@ type Server struct {
 	Now      func() time.Time // nil: time.Now
 	mux      *http.ServeMux
 	severity klaxon.SeverityPolicy
+	outage   outageLog
 }
 
 // Handler returns the server's routes wrapped in logging, metrics and panic
@@ -308,8 +311,13 @@ var statusByCode = map[string]int{
 	klaxon.EUNAUTHORIZED: http.StatusUnauthorized,
 	klaxon.EFORBIDDEN:    http.StatusForbidden,
 	klaxon.ERATELIMITED:  http.StatusTooManyRequests,
+	klaxon.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	klaxon.EINTERNAL:     http.StatusInternalServerError,
 }
+
+// unavailableRetryAfter is the Retry-After, in seconds, of a 503: soon
+// enough that alerts are not held back long once the database is back.
+const unavailableRetryAfter = "5"
 
 func errorStatus(err error) int { return statusByCode[klaxon.ErrorCode(err)] }
 
@@ -319,11 +327,12 @@ func writeError(w http.ResponseWriter, err error) {
 	if errors.As(err, &e) {
 		body.Problems = e.Problems
 	}
-	var limited *auth.LimitedError
-	if errors.As(err, &limited) {
-		w.Header().Set("Retry-After", strconv.Itoa(int(limited.RetryAfter.Round(time.Second).Seconds())))
+	setRetryAfter(w, err)
+	status := errorStatus(err)
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", unavailableRetryAfter)
 	}
-	writeJSON(w, errorStatus(err), body)
+	writeJSON(w, status, body)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -112,6 +112,10 @@ func New[TTx any](driver riverdriver.Driver[TTx], opts Options) (*Queue[TTx], er
 		FetchCooldown:     min(opts.PollInterval, river.FetchCooldownDefault),
 		// A diagnostics run is several commands, each with its own timeout.
 		JobTimeout: 5 * time.Minute,
+		// A job whose replica died mid-run is worked again this long
+		// after it started (River's default is an hour): just over the
+		// longest a job may run, so a live worker is never doubled.
+		RescueStuckJobsAfter: 6 * time.Minute,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)

@@ -409,8 +409,8 @@ database: sqlite://%s
 api_tokens:
   - {name: cli, token: %s}
 integrations:
-  - {name: am, type: alertmanager, token: %s}
-  - {name: scripts, type: generic, token: %s-generic}
+  - {name: am, type: alertmanager, token: %s, rate_limit: off}
+  - {name: scripts, type: generic, token: %s-generic, rate_limit: off}
 `, filepath.Join(t.TempDir(), "klaxon.db"), apiToken, token, token)
 	cfg, err := config.Parse("test.yaml", []byte(yaml), os.LookupEnv)
 	if err != nil {

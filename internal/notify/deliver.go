@@ -28,7 +28,22 @@ func (s *Service) Run(ctx context.Context) {
 	for name, ch := range s.channels {
 		wg.Go(func() { s.deliverLoop(ctx, name, ch) })
 	}
+	wg.Go(func() { s.watchOutbox(ctx) })
 	wg.Wait()
+}
+
+// watchOutbox wakes a channel's sender when another replica queued for it,
+// and listens again after a lost connection: meanwhile the senders poll.
+func (s *Service) watchOutbox(ctx context.Context) {
+	for ctx.Err() == nil {
+		if err := s.store.WatchOutbox(ctx, s.wake); err != nil {
+			s.log.Warn("not hearing other replicas' notifications; polling until this is back", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(s.poll):
+			}
+		}
+	}
 }
 
 func (s *Service) deliverLoop(ctx context.Context, name string, ch Channel) {

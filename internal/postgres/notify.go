@@ -153,11 +153,16 @@ func scanNotification(row pgx.Row) (*klaxon.Notification, error) {
 // QueueNotification is one upsert: replicas queueing for the same channel
 // and group at once take turns on the row's lock and each bump the version.
 func (t *tx) QueueNotification(ctx context.Context, n klaxon.Notification) error {
-	_, err := t.tx.Exec(ctx, `INSERT INTO notifications (channel, group_id, version, remind, not_before, attempts, last_error, created_at)
+	// The NOTIFY is delivered at commit (once per channel name however
+	// many groups the transaction queued), to the leader's WatchOutbox.
+	_, err := t.tx.Exec(ctx, `WITH queued AS (
+		INSERT INTO notifications (channel, group_id, version, remind, not_before, attempts, last_error, created_at)
 		VALUES ($1, $2, 1, $3, $4, 0, '', $5)
 		ON CONFLICT (channel, group_id) DO UPDATE SET version = notifications.version + 1,
 			not_before = least(notifications.not_before, excluded.not_before),
-			remind = notifications.remind OR excluded.remind`,
+			remind = notifications.remind OR excluded.remind
+		RETURNING channel)
+		SELECT pg_notify('`+outboxTopic+`', channel) FROM queued`,
 		n.Channel, n.GroupID, n.Remind, n.NotBefore, n.CreatedAt)
 	if err != nil {
 		return fmt.Errorf("queue notification of group %d to %s: %w", n.GroupID, n.Channel, err)

@@ -34,7 +34,7 @@ const migrationLock int64 = 0x6b6c61786f6e
 
 // DB is a klaxon.Store on a PostgreSQL database.
 type DB struct {
-	pool *pgxpool.Pool
+	pool classifiedPool
 	jobs *jobs.Queue[pgx.Tx]
 }
 
@@ -55,11 +55,16 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse postgres url: %w", err)
 	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		// Without connect_timeout in the URL, a connection to a host that
+		// does not answer waits as long as the kernel lets it (minutes).
+		cfg.ConnConfig.ConnectTimeout = 10 * time.Second
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	db := &DB{pool: pool}
+	db := &DB{pool: classifiedPool{pool}}
 	// The pool connects lazily; a wrong URL should fail here, not at the
 	// first alert.
 	if err := pool.Ping(ctx); err != nil {
@@ -136,8 +141,13 @@ func (db *DB) migrate(ctx context.Context, migrateJobs func(context.Context) err
 
 // Update runs fn in one READ COMMITTED transaction. The Tx's reads for
 // update lock rows, which is what serialises replicas working on the same
-// alert.
+// alert. A server that is down, restarting or out of disk makes it return
+// EUNAVAILABLE.
 func (db *DB) Update(ctx context.Context, fn func(klaxon.Tx) error) error {
+	return unavailable(db.update(ctx, fn))
+}
+
+func (db *DB) update(ctx context.Context, fn func(klaxon.Tx) error) error {
 	pgTx, err := db.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -162,7 +172,7 @@ func (db *DB) StartJobs(ctx context.Context, h klaxon.JobHandler) error {
 
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {
-	return db.pool.Ping(ctx)
+	return unavailable(db.pool.Ping(ctx))
 }
 
 // Close stops the job workers and closes the pool.

@@ -21,7 +21,7 @@ func (db *DB) Lease(ctx context.Context, name, holder string, ttl time.Duration)
 		return false, nil // held by another, and not expired
 	}
 	if err != nil {
-		return false, fmt.Errorf("lease %s: %w", name, err)
+		return false, fmt.Errorf("lease %s: %w", name, unavailable(db.path, err))
 	}
 	return got == holder, nil
 }
@@ -29,7 +29,7 @@ func (db *DB) Lease(ctx context.Context, name, holder string, ttl time.Duration)
 // ReleaseLease deletes holder's lease.
 func (db *DB) ReleaseLease(ctx context.Context, name, holder string) error {
 	if _, err := db.write.ExecContext(ctx, `DELETE FROM leases WHERE name = ? AND holder = ?`, name, holder); err != nil {
-		return fmt.Errorf("release lease %s: %w", name, err)
+		return fmt.Errorf("release lease %s: %w", name, unavailable(db.path, err))
 	}
 	return nil
 }

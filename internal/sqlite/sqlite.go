@@ -32,6 +32,7 @@ var migrations embed.FS
 
 // DB is a klaxon.Store on one SQLite file.
 type DB struct {
+	path  string
 	write *sql.DB // exactly one connection: every write and River's own work
 	read  *sql.DB // WAL readers for listings and lookups outside Update
 	jobs  *jobs.Queue[*sql.Tx]
@@ -69,7 +70,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
 	read.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
-	db := &DB{write: write, read: read}
+	db := &DB{path: path, write: write, read: read}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -130,8 +131,13 @@ func (db *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
-// Update runs fn in one IMMEDIATE transaction on the writer connection.
+// Update runs fn in one IMMEDIATE transaction on the writer connection. A
+// disk that is full, read-only or failing makes it return EUNAVAILABLE.
 func (db *DB) Update(ctx context.Context, fn func(klaxon.Tx) error) error {
+	return unavailable(db.path, db.update(ctx, fn))
+}
+
+func (db *DB) update(ctx context.Context, fn func(klaxon.Tx) error) error {
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -158,9 +164,9 @@ func (db *DB) StartJobs(ctx context.Context, h klaxon.JobHandler) error {
 // Ping checks that both pools answer.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.read.PingContext(ctx); err != nil {
-		return err
+		return unavailable(db.path, err)
 	}
-	return db.write.PingContext(ctx)
+	return unavailable(db.path, db.write.PingContext(ctx))
 }
 
 // Close stops the job workers and closes the database.

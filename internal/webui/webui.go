@@ -179,6 +179,7 @@ var statusByCode = map[string]int{
 	klaxon.EUNAUTHORIZED: http.StatusUnauthorized,
 	klaxon.EFORBIDDEN:    http.StatusForbidden,
 	klaxon.ERATELIMITED:  http.StatusTooManyRequests,
+	klaxon.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	klaxon.EINTERNAL:     http.StatusInternalServerError,
 }
 
