@@ -5,14 +5,20 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"log/slog"
+	"maps"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/klaxon-oss/klaxon"
 	"github.com/klaxon-oss/klaxon/internal/alerting"
+	"github.com/klaxon-oss/klaxon/internal/auth"
 	"github.com/klaxon-oss/klaxon/internal/insights"
 	"github.com/klaxon-oss/klaxon/internal/sqlite"
 )
@@ -112,5 +118,46 @@ func TestRouteRolesAreRegistered(t *testing.T) {
 		if _, got := s.mux.Handler(r); got != pattern {
 			t.Errorf("%s: a request for %s %s is routed to %q", pattern, method, r.URL.Path, got)
 		}
+	}
+}
+
+// TestEveryRouteRefusesStrangers: a request to any route that needs a role,
+// with no token or a wrong one, is answered 401 and reaches no handler (the
+// services here are nil: reaching one would panic). The open write routes
+// refuse a wrong token too.
+func TestEveryRouteRefusesStrangers(t *testing.T) {
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "k.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	authn, err := auth.New(store, auth.Options{ConfigTokens: []auth.ConfigToken{{Name: "ops", Token: "the-real-token-0123456789", Role: klaxon.RoleAdmin}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := NewTokens()
+	tokens.Add("the-real-ingest-token-0123456789", Credential{Name: "am", Type: "alertmanager"})
+	s := &Server{Alerts: alerting.New(store, alerting.Options{}), Insights: insights.New(insights.Options{}), Auth: authn, Tokens: tokens,
+		Logger: slog.New(slog.DiscardHandler)}
+	h := s.Handler()
+	wildcard := regexp.MustCompile(`\{[^}]+\}`)
+	patterns := slices.Sorted(maps.Keys(routeRoles))
+	patterns = append(patterns, "POST /api/v1/ingest/alertmanager", "POST /api/v1/ingest/generic", "POST /api/v1/heartbeat/{name}")
+	for _, pattern := range patterns {
+		method, path, _ := strings.Cut(pattern, " ")
+		for _, token := range []string{"", "the-real-token-012345678X", "the-real-ingest-token-012345678X"} {
+			r := httptest.NewRequest(method, wildcard.ReplaceAllString(path, "1"), strings.NewReader(`{}`))
+			if token != "" {
+				r.Header.Set("Authorization", "Bearer "+token)
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != http.StatusUnauthorized {
+				t.Errorf("%s with token %q: got %d %s, want 401", pattern, token, w.Code, w.Body)
+			}
+		}
+	}
+	if list, err := store.Alerts(context.Background(), klaxon.AlertFilter{}); err != nil || len(list) != 0 {
+		t.Errorf("refused requests stored %d alerts (%v)", len(list), err)
 	}
 }
