@@ -34,6 +34,7 @@ type klaxonServer struct {
 	URL    string
 	Client *httpapi.Client
 	stop   func()
+	scan   *secretScanner // checks the logs, metrics and answers at stop
 }
 
 // serverOptions tweak the test server.
@@ -43,6 +44,9 @@ type serverOptions struct {
 	now       func() time.Time
 	shutdown  time.Duration
 	logs      io.Writer // also receives every log line, at debug level
+	// configPath is re-read on SIGHUP (app.Options.ConfigPath); the
+	// server starts from the config built here, not from that file.
+	configPath string
 }
 
 // startKlaxon starts Klaxon with a config holding one integration of each
@@ -77,14 +81,16 @@ integrations:
 	if err != nil {
 		t.Fatal(err)
 	}
+	scan := newSecretScanner(t, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, app.Options{
 		Config:          cfg,
-		Logger:          testLogger(t, o.logs),
-		Listener:        ln,
+		Logger:          slog.New(slog.NewMultiHandler(testLogger(t, o.logs).Handler(), scan.logHandler())),
+		Listener:        scan.listen(ln),
 		Now:             o.now,
 		JobPollInterval: 50 * time.Millisecond,
 		ShutdownTimeout: o.shutdown,
+		ConfigPath:      o.configPath,
 	})
 	if err != nil {
 		cancel()
@@ -96,6 +102,7 @@ integrations:
 	s := &klaxonServer{
 		URL:    url,
 		Client: &httpapi.Client{BaseURL: url, Token: cliToken},
+		scan:   scan,
 	}
 	var stopped bool
 	s.stop = func() {
@@ -103,6 +110,7 @@ integrations:
 			return
 		}
 		stopped = true
+		scan.scrapeMetrics(url)
 		cancel()
 		select {
 		case err := <-done:
@@ -112,6 +120,7 @@ integrations:
 		case <-time.After(30 * time.Second):
 			t.Error("app did not stop within 30s")
 		}
+		scan.check()
 	}
 	t.Cleanup(s.stop)
 	return s

@@ -387,8 +387,14 @@ func (c *Config) Secrets() []string {
 		}
 		for i := 0; i+1 < len(ch.node.Content); i += 2 {
 			k, v := ch.node.Content[i], ch.node.Content[i+1]
-			if v.Kind == yaml.ScalarNode && secretKey.MatchString(k.Value) {
+			switch {
+			case v.Kind == yaml.ScalarNode && secretKey.MatchString(k.Value):
 				add(v.Value)
+			case v.Kind == yaml.MappingNode && k.Value == "headers":
+				// A webhook's headers carry its receiver's credentials.
+				for j := 1; j < len(v.Content); j += 2 {
+					add(v.Content[j].Value)
+				}
 			}
 		}
 	}

@@ -816,9 +816,14 @@ channels:
     type: slack
     token: xoxb-123456789
     channel: C123
+  - name: hook
+    type: webhook
+    url: https://example.org/hook
+    headers:
+      Authorization: Bearer hook-credential-42
 `, nil)
 	got := cfg.Secrets()
-	for _, want := range []string{"dbpassword123", "aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb", "xoxb-123456789"} {
+	for _, want := range []string{"dbpassword123", "aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb", "xoxb-123456789", "Bearer hook-credential-42"} {
 		if !slices.Contains(got, want) {
 			t.Errorf("Secrets() = %q, missing %q", got, want)
 		}

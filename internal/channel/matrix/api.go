@@ -77,7 +77,10 @@ func (c *Channel) call(ctx context.Context, client *http.Client, op, method, pat
 		return fmt.Errorf("matrix %s: %w", op, err)
 	}
 	b := notify.ReadBody(resp)
-	if err := classify(op, resp, b); err != nil {
+	// An error answer may repeat the token (a proxy's debug page, a
+	// server quoting the header it refused), and errors are logged and
+	// stored in alerts' history.
+	if err := classify(op, resp, bytes.ReplaceAll(b, []byte(c.token), []byte("<redacted>"))); err != nil {
 		return err
 	}
 	if out != nil {

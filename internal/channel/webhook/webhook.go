@@ -217,7 +217,35 @@ func (c *Channel) post(ctx context.Context, delivery string, v any) error {
 	if err != nil {
 		return fmt.Errorf("webhook: post: %w", stripURL(err))
 	}
-	return notify.StatusError("webhook", resp, notify.ReadBody(resp))
+	return notify.StatusError("webhook", resp, c.redact(notify.ReadBody(resp)))
+}
+
+// redact removes the channel's credentials from a receiver's answer, which
+// may repeat the request and ends up in an error that is logged and stored:
+// the URL, its password and query values (a token often rides there), the
+// header values and the signing secret. Values under 8 characters stay:
+// too short to be secrets, replacing them would garble the answer.
+func (c *Channel) redact(b []byte) []byte {
+	secrets := []string{c.url, string(c.secret)}
+	if u, err := url.Parse(c.url); err == nil {
+		pass, _ := u.User.Password()
+		secrets = append(secrets, pass)
+		for _, param := range strings.Split(u.RawQuery, "&") {
+			_, raw, _ := strings.Cut(param, "=")
+			v, _ := url.QueryUnescape(raw)
+			secrets = append(secrets, raw, v) // as sent, and as a receiver may print it
+		}
+	}
+	for _, v := range c.headers {
+		secrets = append(secrets, v)
+		secrets = append(secrets, strings.Fields(v)...) // the credential of "Bearer …"
+	}
+	for _, s := range secrets {
+		if len(s) >= 8 {
+			b = bytes.ReplaceAll(b, []byte(s), []byte("<redacted>"))
+		}
+	}
+	return b
 }
 
 // Sign returns the X-Klaxon-Signature value for body: "sha256=" and the
