@@ -30,26 +30,27 @@ func (c *cluster) urls() []string {
 	return out
 }
 
-// stormWith runs a 10,000-alert storm over 10s, calling midway once half
-// the batches were answered; midway runs on the test goroutine.
-func stormWith(t *testing.T, c *cluster, midway func()) *storm {
+// stormWith runs a 10,000-alert storm over 10s, calling midway once the
+// given share of the batches was answered; midway runs on the test
+// goroutine while the storm goes on.
+func stormWith(t *testing.T, c *cluster, share float64, midway func(*storm)) *storm {
 	st := newStorm(10_000, 10*time.Second)
-	half := make(chan struct{})
+	reached := make(chan struct{})
 	var once sync.Once
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		st.run(t, c.urls, func(n int) {
-			if n >= st.alerts/st.batch/2 {
-				once.Do(func() { close(half) })
+			if float64(n) >= share*float64(st.alerts/st.batch) {
+				once.Do(func() { close(reached) })
 			}
 		})
 	}()
 	select {
-	case <-half:
-		midway()
+	case <-reached:
+		midway(st)
 	case <-done:
-		t.Fatal("the storm ended before it was half answered")
+		t.Fatalf("the storm ended before %.0f%% of it was answered", share*100)
 	}
 	<-done
 	return st
@@ -62,7 +63,7 @@ func TestFaultKillDuringStorm(t *testing.T) {
 	p := newPlatforms(t)
 	c := newCluster(t, "sqlite://"+t.TempDir()+"/klaxon.db", p, escalateAfter)
 	r := c.start()
-	st := stormWith(t, c, func() {
+	st := stormWith(t, c, 0.5, func(*storm) {
 		r.kill()
 		time.Sleep(time.Second)
 		c.start()
@@ -82,7 +83,7 @@ func TestFaultReplicaKilled(t *testing.T) {
 			for range n {
 				c.start()
 			}
-			st := stormWith(t, c, func() { c.leader().kill() })
+			st := stormWith(t, c, 0.5, func(*storm) { c.leader().kill() })
 			o := settle(t, c, p, st, true, time.Minute)
 			if took := c.leader(); took == nil {
 				t.Error("no leader after the kill")

@@ -287,6 +287,17 @@ func (c *cluster) logs() string {
 	return all.String()
 }
 
+// logLine returns the first line of the replicas' logs that contains s, or
+// "" if none does.
+func (c *cluster) logLine(s string) string {
+	for line := range strings.Lines(c.logs()) {
+		if strings.Contains(line, s) {
+			return strings.TrimSpace(line)
+		}
+	}
+	return ""
+}
+
 // storm is a run of distinct alerts sent the way Alertmanager sends them:
 // batches POSTed to the webhook, each retried until a replica answers 2xx.
 type storm struct {
@@ -298,13 +309,21 @@ type storm struct {
 	retryFor time.Duration
 
 	mu       sync.Mutex
-	accepted []bool // by alert index
-	retries  int    // attempts that failed: no answer, or 5xx
+	accepted []bool      // by alert index
+	retries  int         // attempts that failed: no answer, or 5xx
+	statuses map[int]int // attempts answered, by HTTP status
 }
 
 func newStorm(alerts int, duration time.Duration) *storm {
 	return &storm{alerts: alerts, batch: 100, duration: duration, retryFor: time.Minute,
-		accepted: make([]bool, alerts)}
+		accepted: make([]bool, alerts), statuses: map[int]int{}}
+}
+
+// answers returns how many attempts were answered with status.
+func (s *storm) answers(status int) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.statuses[status]
 }
 
 // alertName is the group of alert i.
@@ -362,6 +381,9 @@ func (s *storm) send(t *testing.T, targets func() []string, b int, body []byte) 
 		if err == nil {
 			io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
+			s.mu.Lock()
+			s.statuses[resp.StatusCode]++
+			s.mu.Unlock()
 			switch resp.StatusCode / 100 {
 			case 2:
 				return true
@@ -562,6 +584,16 @@ func triggers(p *platforms) map[string]int {
 		}
 	}
 	return out
+}
+
+// skipOrFail skips a test whose fault cannot be staged on this machine, or
+// fails it in CI, which must run every fault test.
+func skipOrFail(t *testing.T, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		t.Fatalf(format, args...)
+	}
+	t.Skipf(format, args...)
 }
 
 // check prints the one-line summary and fails on any loss or duplicate.
