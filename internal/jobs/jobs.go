@@ -102,7 +102,7 @@ func New[TTx any](driver riverdriver.Driver[TTx], opts Options) (*Queue[TTx], er
 		opts.DiagnosticsWorkers = 4
 	}
 	client, err := river.NewClient(driver, &river.Config{
-		Logger: logger.With("component", "jobs"),
+		Logger: slog.New(newQuietHandler(logger.Handler(), 10*time.Second)).With("component", "jobs"),
 		Queues: map[string]river.QueueConfig{
 			river.QueueDefault: {MaxWorkers: maxWorkers},
 			queueDiagnostics:   {MaxWorkers: opts.DiagnosticsWorkers},
