@@ -34,13 +34,20 @@ the --format's type (klaxon config token alertmanager), not the API token.
 
 --verify checks afterwards that every accepted alert was committed: through
 the server's klaxon_alerts_received_total{outcome="created"} counter and,
-with --api-token, by reading the alerts back from the store.`,
+with --api-token, by reading the alerts back from the store.
+
+Several --url (replicas sharing one database) share the workers out, each
+worker keeping to one replica; the report and --verify add up their
+counters.`,
 		Example: `  klaxon bench ingest --url http://127.0.0.1:8080 --token "$(klaxon config token alertmanager)" \
-      --alerts 200000 --batch 50 --concurrency 16 --verify --api-token "$(klaxon config token cli)"`,
+      --alerts 200000 --batch 50 --concurrency 16 --verify --api-token "$(klaxon config token cli)"
+
+  # three replicas on one database: the workers are dealt out over them
+  klaxon bench ingest --url http://127.0.0.1:8081,http://127.0.0.1:8082,http://127.0.0.1:8083 --alerts 300000 --verify`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.URL == "" {
-				o.URL = g.server
+			if len(o.URLs) == 0 {
+				o.URLs = []string{g.server}
 			}
 			if o.Token == "" {
 				return errors.New("--token: give the token of an " + o.Format + " integration (env KLAXON_INGEST_TOKEN)")
@@ -76,7 +83,7 @@ with --api-token, by reading the alerts back from the store.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.URL, "url", "", "server URL (default --server); the format's ingest path is added unless the URL has a path")
+	f.StringSliceVar(&o.URLs, "url", nil, "server URL (default --server); the format's ingest path is added unless the URL has a path; repeat it or separate with commas for replicas")
 	// Shadows the global --token: ingest takes an integration token.
 	f.StringVar(&o.Token, "token", os.Getenv("KLAXON_INGEST_TOKEN"), "token of an integration of --format's type (env KLAXON_INGEST_TOKEN)")
 	f.StringVar(&o.Format, "format", loadgen.FormatAlertmanager, "payload format: alertmanager (webhook v4) or generic")

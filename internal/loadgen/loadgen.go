@@ -29,9 +29,12 @@ import (
 
 // Options configures a run.
 type Options struct {
-	// URL is the server's base URL (the format's ingest path is added), or
-	// a full ingest URL.
-	URL string
+	// URLs are the servers to send to: base URLs (the format's ingest path
+	// is added) or full ingest URLs. With several, as with replicas sharing
+	// one database, the workers are dealt out over them in turn and each
+	// keeps to its server, as behind a load balancer that balances
+	// connections.
+	URLs []string
 	// Token is the token of an integration of Format's type.
 	Token  string
 	Format string // FormatAlertmanager (default) or FormatGeneric
@@ -85,12 +88,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err := o.defaults(); err != nil {
 		return nil, err
 	}
-	target, base, err := ingestURL(o.URL, o.Format)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := newRawConn(ctx, target, o.Token, o.Timeout); err != nil {
-		return nil, fmt.Errorf("url: %w", err)
+	targets, bases := make([]string, len(o.URLs)), make([]string, len(o.URLs))
+	for i, u := range o.URLs {
+		target, base, err := ingestURL(u, o.Format)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := newRawConn(ctx, target, o.Token, o.Timeout); err != nil {
+			return nil, fmt.Errorf("url: %w", err)
+		}
+		targets[i], bases[i] = target, base
 	}
 	genStart := time.Now()
 	w, err := Generate(o.Run, o.Format, o.Alerts, o.Batch)
@@ -105,25 +112,26 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		defer tr.CloseIdleConnections()
 		client.Transport = tr
 	}
-	// The server's own counters, before and after, show what the run cost
-	// it; without --verify they are best effort.
-	m0, err0 := scrape(ctx, client, base)
+	// The servers' own counters, before and after, show what the run cost
+	// them; without --verify they are best effort.
+	m0, err0 := scrapeAll(ctx, client, bases)
 	var v *verifier
 	if o.Verify {
-		v = &verifier{client: client, base: base, apiToken: o.APIToken}
+		// The servers share one store: any of them can read it back.
+		v = &verifier{client: client, base: bases[0], apiToken: o.APIToken}
 		if err := v.before(ctx, m0, err0); err != nil {
 			return nil, err
 		}
 	}
 	cpu0, machine0 := processCPU(), machineCPU()
-	rep := send(ctx, client, target, o, w)
+	rep := send(ctx, client, targets, o, w)
 	rep.ClientCPU = Seconds(processCPU() - cpu0)
 	if machine0 > 0 {
 		rep.MachineCPU = Seconds(machineCPU() - machine0)
 		rep.MachineCores = runtime.NumCPU()
 	}
 	rep.Generate = Seconds(genTime)
-	m1, err1 := scrape(ctx, client, base)
+	m1, err1 := scrapeAll(ctx, client, bases)
 	if err0 == nil && err1 == nil {
 		rep.Server = &ServerStats{
 			CPU:                Seconds(time.Duration((m1.cpu - m0.cpu) * float64(time.Second))),
@@ -150,14 +158,17 @@ func (o *Options) defaults() error {
 	if o.Token == "" {
 		return errors.New("no ingest token: give the token of an integration of type " + o.Format)
 	}
+	if len(o.URLs) == 0 {
+		return errors.New("url: give the server's URL")
+	}
 	if o.Alerts < 1 {
 		return fmt.Errorf("alerts: got %d, want at least 1", o.Alerts)
 	}
 	if o.Batch < 1 {
 		return fmt.Errorf("batch: got %d, want at least 1", o.Batch)
 	}
-	if o.Concurrency < 1 {
-		return fmt.Errorf("concurrency: got %d, want at least 1", o.Concurrency)
+	if o.Concurrency < len(o.URLs) {
+		return fmt.Errorf("concurrency: got %d, want at least %d (a worker per URL)", o.Concurrency, len(o.URLs))
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Second
@@ -218,7 +229,8 @@ type workerResult struct {
 	accepted       []int // request indexes answered 2xx
 }
 
-func send(ctx context.Context, client *http.Client, target string, o Options, w *Workload) *Report {
+// send runs the workers; worker wk posts to targets[wk%len(targets)].
+func send(ctx context.Context, client *http.Client, targets []string, o Options, w *Workload) *Report {
 	var (
 		next      atomic.Int64 // next request index
 		nRequests atomic.Int64
@@ -227,7 +239,7 @@ func send(ctx context.Context, client *http.Client, target string, o Options, w 
 	)
 	total := int64(w.Requests())
 	// newPoster returns a worker's way of sending a body.
-	newPoster := func() (do func([]byte) (int, string, time.Duration, error), done func()) {
+	newPoster := func(target string) (do func([]byte) (int, string, time.Duration, error), done func()) {
 		if o.Client == ClientStd {
 			hdr := http.Header{
 				"Authorization": {"Bearer " + o.Token},
@@ -284,7 +296,7 @@ func send(ctx context.Context, client *http.Client, target string, o Options, w 
 			res := &results[wk]
 			res.latencies = make([]time.Duration, 0, int(total)/o.Concurrency+1)
 			res.errors = map[string]*ErrorCount{}
-			do, done := newPoster()
+			do, done := newPoster(targets[wk%len(targets)])
 			defer done()
 			for ctx.Err() == nil {
 				if !deadline.IsZero() && !time.Now().Before(deadline) {
@@ -333,13 +345,14 @@ func send(ctx context.Context, client *http.Client, target string, o Options, w 
 	progressDone.Wait()
 
 	rep := &Report{
-		Target:      target,
+		Targets:     targets,
 		Format:      o.Format,
 		Run:         fmt.Sprintf("%08x", w.Run),
 		Batch:       o.Batch,
 		Concurrency: o.Concurrency,
 		Client:      o.Client,
 		Planned:     w.Alerts,
+		Start:       start,
 		Elapsed:     Seconds(elapsed),
 		Errors:      []ErrorCount{},
 		accepted:    make([]bool, w.Requests()),

@@ -118,7 +118,7 @@ func TestRunCountsAcceptedAndFailed(t *testing.T) {
 				return (seq/10)%7 == 0
 			}
 			rep, err := loadgen.Run(context.Background(), loadgen.Options{
-				URL: srv.URL, Token: token, Format: format, Run: run, Client: tc.client,
+				URLs: []string{srv.URL}, Token: token, Format: format, Run: run, Client: tc.client,
 				Alerts: 1005, Batch: 10, Concurrency: 4,
 			})
 			if err != nil {
@@ -151,8 +151,8 @@ func TestRunCountsAcceptedAndFailed(t *testing.T) {
 			if rep.AlertsPerSec <= 0 || rep.RequestsPerSec <= 0 || rep.Latency.Max <= 0 || rep.Latency.P50 > rep.Latency.P99 {
 				t.Errorf("rates and latency: %+v %+v", rep, rep.Latency)
 			}
-			if wantPath := "/api/v1/ingest/" + format; !strings.HasSuffix(rep.Target, wantPath) {
-				t.Errorf("target: got %s, want …%s", rep.Target, wantPath)
+			if wantPath := "/api/v1/ingest/" + format; len(rep.Targets) != 1 || !strings.HasSuffix(rep.Targets[0], wantPath) {
+				t.Errorf("targets: got %v, want one, …%s", rep.Targets, wantPath)
 			}
 		})
 	}
@@ -163,7 +163,7 @@ func TestRunReusesConnections(t *testing.T) {
 		t.Run(client, func(t *testing.T) {
 			f, srv := newFake(t, loadgen.FormatAlertmanager)
 			rep, err := loadgen.Run(context.Background(), loadgen.Options{
-				URL: srv.URL, Token: token, Alerts: 2000, Batch: 1, Concurrency: 4, Client: client,
+				URLs: []string{srv.URL}, Token: token, Alerts: 2000, Batch: 1, Concurrency: 4, Client: client,
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -208,7 +208,7 @@ func TestRawClientChunkedAndConnectionClose(t *testing.T) {
 	srv.Start()
 	defer srv.Close()
 	rep, err := loadgen.Run(context.Background(), loadgen.Options{
-		URL: srv.URL, Token: token, Alerts: 30, Batch: 1, Concurrency: 1, Client: loadgen.ClientRaw,
+		URLs: []string{srv.URL}, Token: token, Alerts: 30, Batch: 1, Concurrency: 1, Client: loadgen.ClientRaw,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -232,7 +232,7 @@ func TestRunCancel(t *testing.T) {
 			defer cancel()
 			start := time.Now()
 			rep, err := loadgen.Run(ctx, loadgen.Options{
-				URL: srv.URL, Token: token, Alerts: 10, Batch: 1, Concurrency: 2, Client: client,
+				URLs: []string{srv.URL}, Token: token, Alerts: 10, Batch: 1, Concurrency: 2, Client: client,
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -250,11 +250,16 @@ func TestRunCancel(t *testing.T) {
 func TestRunMeasuresLatency(t *testing.T) {
 	f, srv := newFake(t, loadgen.FormatAlertmanager)
 	f.delay = 20 * time.Millisecond
+	called := time.Now()
 	rep, err := loadgen.Run(context.Background(), loadgen.Options{
-		URL: srv.URL, Token: token, Alerts: 40, Batch: 2, Concurrency: 5,
+		URLs: []string{srv.URL}, Token: token, Alerts: 40, Batch: 2, Concurrency: 5,
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if returned := time.Now(); rep.Start.Before(called) || rep.Start.Add(time.Duration(rep.Elapsed)).After(returned) {
+		t.Errorf("clock started at %s and ran %s; want within the call, %s to %s",
+			rep.Start, time.Duration(rep.Elapsed), called, returned)
 	}
 	l := rep.Latency
 	if l.P50 < f.delay || l.Max < l.P99 || l.P99 < l.P90 || l.P90 < l.P50 || l.P50 > time.Second {
@@ -271,7 +276,7 @@ func TestRunStopsAfterDuration(t *testing.T) {
 	f.delay = 10 * time.Millisecond
 	start := time.Now()
 	rep, err := loadgen.Run(context.Background(), loadgen.Options{
-		URL: srv.URL, Token: token, Alerts: 20000, Batch: 1, Concurrency: 2, Duration: 150 * time.Millisecond,
+		URLs: []string{srv.URL}, Token: token, Alerts: 20000, Batch: 1, Concurrency: 2, Duration: 150 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -295,7 +300,7 @@ func TestRunCountsTransportErrors(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens: every request is refused
 	rep, err := loadgen.Run(context.Background(), loadgen.Options{
-		URL: "http://" + addr, Token: token, Alerts: 10, Batch: 5, Concurrency: 2,
+		URLs: []string{"http://" + addr}, Token: token, Alerts: 10, Batch: 5, Concurrency: 2,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -305,6 +310,68 @@ func TestRunCountsTransportErrors(t *testing.T) {
 	}
 	if len(rep.Errors) != 1 || !strings.Contains(rep.Errors[0].What, "refused") {
 		t.Errorf("errors: %+v", rep.Errors)
+	}
+}
+
+// TestRunSpreadsWorkersOverURLs: with replicas, every one gets its share of
+// the workers, each alert goes to one of them once, and verification adds
+// up their created counters.
+func TestRunSpreadsWorkersOverURLs(t *testing.T) {
+	var (
+		urls  []string
+		fakes []*fakeServer
+	)
+	for range 3 {
+		f, _ := newFake(t, loadgen.FormatAlertmanager)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/metrics" {
+				f.ServeHTTP(w, r)
+				return
+			}
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			fmt.Fprintf(w, "klaxon_alerts_received_total{integration=\"am\",outcome=\"created\"} %d\n", len(f.keys))
+		}))
+		t.Cleanup(srv.Close)
+		urls, fakes = append(urls, srv.URL), append(fakes, f)
+	}
+	rep, err := loadgen.Run(context.Background(), loadgen.Options{
+		URLs: urls, Token: token, Alerts: 600, Batch: 10, Concurrency: 6, Verify: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]int{}
+	for i, f := range fakes {
+		if f.requests == 0 {
+			t.Errorf("server %d got no request", i)
+		}
+		for k, n := range f.keys {
+			keys[k] += n
+		}
+	}
+	if len(keys) != 600 || rep.AlertsAccepted != 600 {
+		t.Errorf("servers stored %d distinct keys, report says %d accepted; want 600", len(keys), rep.AlertsAccepted)
+	}
+	for k, n := range keys {
+		if n != 1 {
+			t.Errorf("key %s stored %d times, want once", k, n)
+		}
+	}
+	if v := rep.Verify; v == nil || !v.OK || v.CreatedDelta != 600 {
+		t.Errorf("verification over 3 servers: %+v", v)
+	}
+	if len(rep.Targets) != 3 {
+		t.Errorf("targets: got %v, want the 3 servers", rep.Targets)
+	}
+}
+
+func TestRunNeedsAWorkerPerURL(t *testing.T) {
+	_, err := loadgen.Run(context.Background(), loadgen.Options{
+		URLs: []string{"http://127.0.0.1:1", "http://127.0.0.1:2"}, Token: token, Alerts: 10, Batch: 1, Concurrency: 1,
+	})
+	if err == nil || !strings.Contains(err.Error(), "a worker per URL") {
+		t.Errorf("got %v, want an error asking for a worker per URL", err)
 	}
 }
 
@@ -388,7 +455,7 @@ func TestVerifyCatchesLostAlerts(t *testing.T) {
 	}))
 	defer srv.Close()
 	rep, err := loadgen.Run(context.Background(), loadgen.Options{
-		URL: srv.URL, Token: token, Alerts: 20, Batch: 5, Concurrency: 2, Verify: true, APIToken: "api",
+		URLs: []string{srv.URL}, Token: token, Alerts: 20, Batch: 5, Concurrency: 2, Verify: true, APIToken: "api",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -444,7 +511,7 @@ integrations:
 	} {
 		t.Run(fmt.Sprintf("%s/batch=%d", tc.format, tc.batch), func(t *testing.T) {
 			rep, err := loadgen.Run(context.Background(), loadgen.Options{
-				URL: "http://" + a.Addr(), Token: tc.token, Format: tc.format,
+				URLs: []string{"http://" + a.Addr()}, Token: tc.token, Format: tc.format,
 				Alerts: 1500, Batch: tc.batch, Concurrency: 8, Verify: true, APIToken: apiToken,
 			})
 			if err != nil {

@@ -12,16 +12,17 @@ import (
 
 // Report is what a run did.
 type Report struct {
-	Target      string `json:"target"`
-	Format      string `json:"format"`
-	Run         string `json:"run"` // the run's key prefix, in hex
-	Batch       int    `json:"batch"`
-	Concurrency int    `json:"concurrency"`
-	Client      string `json:"client"`
+	Targets     []string `json:"targets"` // the ingest URLs, one per server
+	Format      string   `json:"format"`
+	Run         string   `json:"run"` // the run's key prefix, in hex
+	Batch       int      `json:"batch"`
+	Concurrency int      `json:"concurrency"`
+	Client      string   `json:"client"`
 	// Planned is the alerts generated; a --duration may stop short of them.
-	Planned  int     `json:"alerts_planned"`
-	Generate Seconds `json:"generate_seconds"` // before the clock started
-	Elapsed  Seconds `json:"elapsed_seconds"`
+	Planned  int       `json:"alerts_planned"`
+	Generate Seconds   `json:"generate_seconds"` // before the clock started
+	Start    time.Time `json:"start"`            // when the clock started
+	Elapsed  Seconds   `json:"elapsed_seconds"`
 
 	Requests       int `json:"requests"`
 	RequestsOK     int `json:"requests_ok"`
@@ -51,7 +52,8 @@ type Report struct {
 }
 
 // ServerStats is what the run cost the server, from the increase of its
-// /metrics counters (so any other traffic at the time is included).
+// /metrics counters (so any other traffic at the time is included), summed
+// over the servers when there are several.
 type ServerStats struct {
 	CPU Seconds `json:"cpu_seconds"` // process_cpu_seconds_total
 	// Transactions is the store transactions (klaxon_store_duration_seconds
@@ -99,7 +101,7 @@ func round(f float64, digits int) float64 {
 // WriteText prints the report for people.
 func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "klaxon bench ingest: %s → %s\n", r.Format, r.Target)
+	fmt.Fprintf(&b, "klaxon bench ingest: %s → %s\n", r.Format, strings.Join(r.Targets, ", "))
 	fmt.Fprintf(&b, "  workload    %s alerts in requests of %d, %d workers, %s client (run %s; generated in %s before the clock)\n",
 		group(r.Planned), r.Batch, r.Concurrency, r.Client, r.Run, fmtDur(time.Duration(r.Generate)))
 	fmt.Fprintf(&b, "  elapsed     %s\n", fmtDur(time.Duration(r.Elapsed)))
@@ -111,7 +113,11 @@ func (r *Report) WriteText(w io.Writer) error {
 		cores := func(d Seconds) float64 { return time.Duration(d).Seconds() / el }
 		b.WriteString("  cpu         ")
 		if s := r.Server; s != nil {
-			fmt.Fprintf(&b, "server %.2f cores, ", cores(s.CPU))
+			who := "server"
+			if len(r.Targets) > 1 {
+				who = fmt.Sprintf("%d servers", len(r.Targets))
+			}
+			fmt.Fprintf(&b, "%s %.2f cores, ", who, cores(s.CPU))
 		}
 		fmt.Fprintf(&b, "client %.2f cores", cores(r.ClientCPU))
 		if r.MachineCores > 0 {

@@ -108,6 +108,23 @@ type metrics struct {
 	txnSeconds float64 // klaxon_store_duration_seconds_sum{op="update"}
 }
 
+// scrapeAll reads every server's /metrics and adds them up: with replicas,
+// what the run cost them all, and the alerts they all created.
+func scrapeAll(ctx context.Context, client *http.Client, bases []string) (*metrics, error) {
+	var sum metrics
+	for _, base := range bases {
+		m, err := scrape(ctx, client, base)
+		if err != nil {
+			return nil, err
+		}
+		sum.created += m.created
+		sum.cpu += m.cpu
+		sum.txns += m.txns
+		sum.txnSeconds += m.txnSeconds
+	}
+	return &sum, nil
+}
+
 // scrape reads the server's /metrics.
 func scrape(ctx context.Context, client *http.Client, base string) (*metrics, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)

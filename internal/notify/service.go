@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -174,6 +176,7 @@ func (s *Service) AlertsChanged(ctx context.Context, tx klaxon.Tx, changes []kla
 	}
 	var resolvedGroups []int64
 	openGroups := map[string]*klaxon.Group{} // route+key → group, within this batch
+	joined := map[int64][]int64{}            // group ID → alerts that join it
 	for _, c := range changes {
 		a := c.Alert
 		if c.Kind == klaxon.EventFired || c.Kind == klaxon.EventRefired {
@@ -185,9 +188,7 @@ func (s *Service) AlertsChanged(ctx context.Context, tx klaxon.Tx, changes []kla
 				if err != nil {
 					return err
 				}
-				if err := tx.AddGroupMembers(ctx, g.ID, a.ID); err != nil {
-					return err
-				}
+				joined[g.ID] = append(joined[g.ID], a.ID)
 				escalations.add(g, created, c)
 				if created {
 					touch(g, now.Add(r.GroupWait))
@@ -216,6 +217,9 @@ func (s *Service) AlertsChanged(ctx context.Context, tx klaxon.Tx, changes []kla
 			}
 		}
 	}
+	if err := addMembers(ctx, tx, joined); err != nil {
+		return err
+	}
 	if len(resolvedGroups) > 0 {
 		if err := tx.CloseResolvedGroups(ctx, now, resolvedGroups...); err != nil {
 			return err
@@ -233,6 +237,19 @@ func (s *Service) AlertsChanged(ctx context.Context, tx klaxon.Tx, changes []kla
 		}
 	}
 	return s.escalate(ctx, tx, escalations, now)
+}
+
+// addMembers adds each group's new members with one statement per group,
+// not one per alert: in a storm a request's alerts mostly share a group, and
+// on PostgreSQL every statement is a round trip. Groups go in ID order, as
+// queue takes them.
+func addMembers(ctx context.Context, tx klaxon.Tx, joined map[int64][]int64) error {
+	for _, id := range slices.Sorted(maps.Keys(joined)) {
+		if err := tx.AddGroupMembers(ctx, id, joined[id]...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // openGroup finds or creates the open group of route r for alert a.
