@@ -228,11 +228,11 @@ func vmHWM(pid int) (float64, error) {
 }
 
 // reportMemory reports the leader's peaks and the largest of the other
-// replicas', in MB.
+// replicas', in MiB.
 func reportMemory(b *testing.B, mem []memory, leader int) {
-	const mb = 1 << 20
-	b.ReportMetric(mem[leader].peakRSS/mb, "leader-rss-MB")
-	b.ReportMetric(mem[leader].peakHeap/mb, "leader-heap-MB")
+	const mib = 1 << 20
+	b.ReportMetric(mem[leader].peakRSS/mib, "leader-rss-MiB")
+	b.ReportMetric(mem[leader].peakHeap/mib, "leader-heap-MiB")
 	var other memory
 	for i, m := range mem {
 		if i != leader {
@@ -240,8 +240,8 @@ func reportMemory(b *testing.B, mem []memory, leader int) {
 		}
 	}
 	if len(mem) > 1 {
-		b.ReportMetric(other.peakRSS/mb, "follower-rss-MB")
-		b.ReportMetric(other.peakHeap/mb, "follower-heap-MB")
+		b.ReportMetric(other.peakRSS/mib, "follower-rss-MiB")
+		b.ReportMetric(other.peakHeap/mib, "follower-heap-MiB")
 	}
 }
 
@@ -303,7 +303,7 @@ func benchLatency(b *testing.B, followersOnly bool) {
 		all       []time.Duration
 		viaLeader []time.Duration
 		viaOthers []time.Duration
-		received  = make(chan struct{}, 1<<16)
+		received  = make(chan struct{}, b.N)
 	)
 	hook := hookReceiver(b, func(at time.Time, m hookMessage) {
 		if len(m.Alerts) == 0 {
