@@ -21,15 +21,6 @@ import (
 // so the page jobs run on the survivors.
 const escalateAfter = 20 * time.Second
 
-// urls lists the live replicas for the storm's load balancing.
-func (c *cluster) urls() []string {
-	var out []string
-	for _, r := range c.live() {
-		out = append(out, r.url)
-	}
-	return out
-}
-
 // stormWith runs a 10,000-alert storm over 10s, calling midway once the
 // given share of the batches was answered; midway runs on the test
 // goroutine while the storm goes on.

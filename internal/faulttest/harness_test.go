@@ -267,6 +267,15 @@ func (c *cluster) live() []*replica {
 	return out
 }
 
+// urls lists the live replicas for the storm's load balancing.
+func (c *cluster) urls() []string {
+	var out []string
+	for _, r := range c.live() {
+		out = append(out, r.url)
+	}
+	return out
+}
+
 func (c *cluster) dumpLog(r *replica) {
 	b, _ := os.ReadFile(r.log)
 	if len(b) > 8000 {
